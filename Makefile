@@ -1,0 +1,68 @@
+# rpmsg-lua: build, run, test, bench, install.
+# `make` builds build/rpmsg-lua and build/rpmsg.so; `make test` runs every
+# suite (busted, C, sanitizers, the real kernel under QEMU) and ends with one
+# line "N passed, N failed".
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LUA_PKG ?= lua5.4
+CC      ?= cc
+
+LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PKG))
+LUA_LIBS   := $(shell pkg-config --libs $(LUA_PKG))
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
+
+B := build
+DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq
+LOOP     := timer_heap loop
+BINDINGS := lrpmsg l_info l_ctrl l_endpoint l_timer l_watch
+HOST     := host main
+MODULE_OBJS := $(addsuffix .o,$(DEVICE) $(LOOP) $(BINDINGS))
+HOST_OBJS   := $(addsuffix .o,$(HOST))
+
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all run test test-kernel bench install clean asan
+
+all: $(B)/rpmsg-lua $(B)/rpmsg.so
+
+$(B)/%.o: runtime/%.c runtime/*.h | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(B)/rpmsg-lua: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
+	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lm -ldl
+$(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))
+	$(CC) $(CFLAGS) -shared -o $@ $^
+
+# The same, under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: $(B)/asan/rpmsg-lua $(B)/asan/rpmsg.so
+$(B)/asan/%.o: runtime/%.c runtime/*.h | $(B)/asan
+	$(CC) $(CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
+$(B)/asan/rpmsg-lua: $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_OBJS))
+	$(CC) $(CFLAGS) $(SANITIZE) -rdynamic -o $@ $^ $(LUA_LIBS) -lm -ldl
+$(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
+	$(CC) $(CFLAGS) $(SANITIZE) -shared -o $@ $^
+
+$(B) $(B)/asan:
+	mkdir -p $@
+
+# The echo example against the simulated co-processor: no board needed.
+run: all
+	$(B)/rpmsg-lua --sim scripts/sim/echo_fw.lua scripts/echo.lua
+
+test: all asan
+	tests/run-all
+
+test-kernel: all
+	tests/run-all kernel
+
+bench: all
+	tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4
+	install -m 755 $(B)/rpmsg-lua $(DESTDIR)$(PREFIX)/bin/rpmsg-lua
+	install -m 755 $(B)/rpmsg.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/rpmsg.so
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,262 @@
+/* The kernel backend: /dev/rpmsg_ctrlN and /dev/rpmsgN through rpmsg_ctrl and
+ * rpmsg_char. CREATE_EPT never says which rpmsgN it made, so the new node is
+ * found under /sys/class/rpmsg/rpmsg_ctrlN/ by its name, src and dst. */
+#include "device.h"
+#include "rpmsg_abi.h"
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One endpoint node under a control device, as sysfs shows it. */
+struct child {
+	int index;
+	struct rpmsg_info info;
+};
+
+static int read_child(int ctrl_index, int dev_index, struct child *out)
+{
+	char base[PATH_MAX], path[PATH_MAX + 8];
+	snprintf(base, sizeof base, "%s/class/rpmsg/rpmsg_ctrl%d/rpmsg%d", rpmsg_sysfs_root(),
+		 ctrl_index, dev_index);
+	long long src, dst;
+	memset(out, 0, sizeof *out);
+	snprintf(path, sizeof path, "%s/name", base);
+	if (sysfs_read(path, out->info.name, sizeof out->info.name) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/src", base);
+	if (sysfs_read_long(path, &src) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/dst", base);
+	if (sysfs_read_long(path, &dst) < 0)
+		return -1;
+	out->index = dev_index;
+	out->info.src = (uint32_t)src; /* -1 reads back as RPMSG_ANY */
+	out->info.dst = (uint32_t)dst;
+	return 0;
+}
+
+typedef int (*child_fn)(const struct child *c, void *ctx);
+
+/* Calls fn for each endpoint under rpmsg_ctrlN until it returns nonzero. */
+static int each_child(int ctrl_index, child_fn fn, void *ctx)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/class/rpmsg/rpmsg_ctrl%d", rpmsg_sysfs_root(), ctrl_index);
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	int r = 0;
+	struct dirent *ent;
+	while (!r && (ent = readdir(d))) {
+		int idx = rpmsg_parse_index(ent->d_name, "rpmsg");
+		struct child c;
+		if (idx >= 0 && read_child(ctrl_index, idx, &c) == 0)
+			r = fn(&c, ctx);
+	}
+	closedir(d);
+	return r;
+}
+
+static bool child_is(const struct child *c, const struct rpmsg_info *info)
+{
+	return c->info.src == info->src && c->info.dst == info->dst &&
+	       strcmp(c->info.name, info->name) == 0;
+}
+
+static int kernel_ctrl_open(struct rpmsg_backend *b, const char *path, int index,
+			    struct rpmsg_ctrl *c, struct rpmsg_err *e)
+{
+	(void)b;
+	if (path)
+		snprintf(c->path, sizeof c->path, "%s", path);
+	else
+		snprintf(c->path, sizeof c->path, "%s/rpmsg_ctrl%d", rpmsg_dev_root(), index);
+	/* The index is what sysfs is keyed by; a symlinked path resolves to it. */
+	char real[PATH_MAX];
+	c->index = rpmsg_parse_index(realpath(c->path, real) ? real : c->path, "rpmsg_ctrl");
+	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0) {
+		int err = errno;
+		return rpmsg_fail_errno(e, err, "open %s%s", c->path,
+					err == ENOENT ? " (is rpmsg_ctrl loaded and the remote running?)" : "");
+	}
+	if (c->index < 0) {
+		close(c->fd);
+		return rpmsg_fail(e, EINVAL, "%s is not named rpmsg_ctrlN: cannot find it in sysfs",
+				  c->path);
+	}
+	return 0;
+}
+
+static void kernel_ctrl_close(struct rpmsg_ctrl *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+}
+
+/* Which endpoints already match, so the new one is told from older twins. */
+struct snapshot {
+	const struct rpmsg_info *info;
+	unsigned char seen[4096];   /* bit per rpmsgN index */
+	int found;
+};
+
+static int mark_seen(const struct child *c, void *ctx)
+{
+	struct snapshot *s = ctx;
+	if (child_is(c, s->info) && c->index < (int)sizeof s->seen * 8)
+		s->seen[c->index / 8] |= (unsigned char)(1u << (c->index % 8));
+	return 0;
+}
+
+static int find_new(const struct child *c, void *ctx)
+{
+	struct snapshot *s = ctx;
+	bool old = c->index < (int)sizeof s->seen * 8 &&
+		   (s->seen[c->index / 8] & (1u << (c->index % 8)));
+	if (!child_is(c, s->info) || old)
+		return 0;
+	s->found = c->index;
+	return 1;
+}
+
+static int kernel_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, int *dev_index,
+			 struct rpmsg_err *e)
+{
+	struct snapshot s = { .info = info, .found = -1 };
+	each_child(c->index, mark_seen, &s);
+	struct rpmsg_endpoint_info k;
+	rpmsg_info_encode(info, (unsigned char *)&k);
+	if (ioctl(c->fd, RPMSG_CREATE_EPT_IOCTL, &k) < 0)
+		return rpmsg_fail_errno(e, errno, "create endpoint '%s' (src %u, dst %u) on %s",
+					info->name, info->src, info->dst, c->path);
+	each_child(c->index, find_new, &s);
+	if (s.found < 0)
+		return rpmsg_fail(e, ENOENT,
+				  "created endpoint '%s' but found no node for it under %s/class/rpmsg/rpmsg_ctrl%d",
+				  info->name, rpmsg_sysfs_root(), c->index);
+	*dev_index = s.found;
+	return 0;
+}
+
+struct holder_query {
+	unsigned src;
+	struct rpmsg_info *holder;
+	int *dev_index;
+};
+
+static int holds_src(const struct child *c, void *ctx)
+{
+	struct holder_query *q = ctx;
+	if (c->info.src != q->src)
+		return 0;
+	*q->holder = c->info;
+	*q->dev_index = c->index;
+	return 1;
+}
+
+static int kernel_src_holder(struct rpmsg_backend *b, int ctrl_index, unsigned src,
+			     struct rpmsg_info *holder, int *dev_index)
+{
+	(void)b;
+	struct holder_query q = { src, holder, dev_index };
+	return each_child(ctrl_index, holds_src, &q) == 1;
+}
+
+static int find_info(const struct child *c, void *ctx)
+{
+	struct snapshot *s = ctx;
+	if (!child_is(c, s->info))
+		return 0;
+	s->found = c->index;
+	return 1;
+}
+
+static int kernel_find(struct rpmsg_backend *b, int ctrl_index, const struct rpmsg_info *info,
+		       struct rpmsg_err *e)
+{
+	(void)b;
+	struct snapshot s = { .info = info, .found = -1 };
+	each_child(ctrl_index, find_info, &s);
+	if (s.found < 0)
+		return rpmsg_fail(e, ENOENT, "no endpoint '%s' (src %u, dst %u) under rpmsg_ctrl%d",
+				  info->name, info->src, info->dst, ctrl_index);
+	return s.found;
+}
+
+/* Fills what sysfs knows of /dev/rpmsgN: its control device and info. */
+static void describe_endpoint(struct rpmsg_ep *ep)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	snprintf(link, sizeof link, "%s/class/rpmsg/rpmsg%d", rpmsg_sysfs_root(), ep->index);
+	ssize_t n = readlink(link, target, sizeof target - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	char *slash = strrchr(target, '/');
+	if (!slash)
+		return;
+	*slash = '\0';  /* the parent directory is rpmsg_ctrlN */
+	int ctrl = rpmsg_parse_index(target, "rpmsg_ctrl");
+	struct child c;
+	if (ctrl >= 0 && read_child(ctrl, ep->index, &c) == 0) {
+		ep->ctrl_index = ctrl;
+		ep->info = c.info;
+	}
+}
+
+static int kernel_ep_open(struct rpmsg_backend *b, const char *path, int index,
+			  struct rpmsg_ep *ep, struct rpmsg_err *e)
+{
+	(void)b;
+	if (path)
+		snprintf(ep->path, sizeof ep->path, "%s", path);
+	else
+		snprintf(ep->path, sizeof ep->path, "%s/rpmsg%d", rpmsg_dev_root(), index);
+	char real[PATH_MAX];
+	ep->index = rpmsg_parse_index(realpath(ep->path, real) ? real : ep->path, "rpmsg");
+	ep->fd = open(ep->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (ep->fd < 0) {
+		int err = errno;
+		return rpmsg_fail_errno(e, err, "open %s%s", ep->path,
+					err == EBUSY ? " (an endpoint has one opener at a time)" : "");
+	}
+	if (ep->index >= 0)
+		describe_endpoint(ep);
+	return 0;
+}
+
+static int kernel_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
+{
+	if (ioctl(ep->fd, RPMSG_DESTROY_EPT_IOCTL) < 0)
+		return rpmsg_fail_errno(e, errno, "destroy %s", ep->path);
+	return 0;
+}
+
+static void kernel_ep_close(struct rpmsg_ep *ep) { (void)ep; }
+
+static const struct rpmsg_backend_ops kernel_ops = {
+	.name = "kernel",
+	.ctrl_open = kernel_ctrl_open,
+	.ctrl_close = kernel_ctrl_close,
+	.create = kernel_create,
+	.src_holder = kernel_src_holder,
+	.find = kernel_find,
+	.ep_open = kernel_ep_open,
+	.ep_destroy = kernel_ep_destroy,
+	.ep_close = kernel_ep_close,
+};
+
+struct rpmsg_backend *rpmsg_kernel_backend(void)
+{
+	/* One kernel per process, so one record of what we created in it. */
+	static struct rpmsg_backend kernel = { .ops = &kernel_ops };
+	return &kernel;
+}

@@ -1,0 +1,245 @@
+/* The event loop. A level-triggered epoll set, one signalfd for the signals
+ * that were asked for, and a timer heap whose earliest due time bounds the
+ * epoll_wait timeout. */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 64
+
+struct loop {
+	int epfd;
+	bool stop;
+	int strong_ios;   /* active ios that keep loop_run going */
+	struct timer_heap timers;
+	/* The batch being dispatched: loop_io_stop clears entries here, so a
+	 * callback can stop an io whose event is still waiting in the batch. */
+	struct epoll_event events[MAX_EVENTS];
+	int nevents, current;
+	struct loop_io signal_io;
+	sigset_t signals, saved_mask;
+	struct { loop_signal_fn fn; void *ctx; } on_signal[NSIG];
+	loop_prepare_fn prepare;
+	void *prepare_ctx;
+};
+
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct loop *loop_new(struct rpmsg_err *e)
+{
+	struct loop *loop = calloc(1, sizeof *loop);
+	if (!loop) {
+		rpmsg_fail(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		rpmsg_fail_errno(e, errno, "epoll_create1");
+		free(loop);
+		return NULL;
+	}
+	timer_heap_init(&loop->timers);
+	sigemptyset(&loop->signals);
+	sigprocmask(SIG_SETMASK, NULL, &loop->saved_mask);
+	loop->signal_io.fd = -1;
+	return loop;
+}
+
+void loop_free(struct loop *loop)
+{
+	if (!loop)
+		return;
+	if (loop->signal_io.fd >= 0) {
+		close(loop->signal_io.fd);
+		sigprocmask(SIG_SETMASK, &loop->saved_mask, NULL);
+	}
+	timer_heap_free(&loop->timers);
+	close(loop->epfd);
+	free(loop);
+}
+
+void loop_stop(struct loop *loop) { loop->stop = true; }
+bool loop_stopping(const struct loop *loop) { return loop->stop; }
+
+void loop_set_prepare(struct loop *loop, loop_prepare_fn fn, void *ctx)
+{
+	loop->prepare = fn;
+	loop->prepare_ctx = ctx;
+}
+
+int loop_io_start(struct loop *loop, struct loop_io *io, int fd, uint32_t events,
+		  loop_io_fn fn, void *ctx, struct rpmsg_err *e)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return rpmsg_fail_errno(e, errno, "watch fd %d", fd);
+	io->fd = fd;
+	io->events = events;
+	io->fn = fn;
+	io->ctx = ctx;
+	io->active = true;
+	if (!io->weak)
+		loop->strong_ios++;
+	return 0;
+}
+
+int loop_io_modify(struct loop *loop, struct loop_io *io, uint32_t events, struct rpmsg_err *e)
+{
+	if (!io->active || io->events == events)
+		return 0;
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
+		return rpmsg_fail_errno(e, errno, "watch fd %d", io->fd);
+	io->events = events;
+	return 0;
+}
+
+void loop_io_stop(struct loop *loop, struct loop_io *io)
+{
+	if (!io->active)
+		return;
+	io->active = false;
+	if (!io->weak)
+		loop->strong_ios--;
+	/* The fd may already be closed, which removed it from the set. */
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	for (int i = loop->current; i < loop->nevents; i++)
+		if (loop->events[i].data.ptr == io)
+			loop->events[i].data.ptr = NULL;
+}
+
+void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *ctx)
+{
+	memset(t, 0, sizeof *t);
+	t->heap.slot = SIZE_MAX;
+	t->fn = fn;
+	t->ctx = ctx;
+}
+
+bool loop_timer_armed(const struct loop_timer *t) { return t->heap.slot != SIZE_MAX; }
+
+int loop_timer_start(struct loop *loop, struct loop_timer *t, uint64_t delay_ms,
+		     uint64_t period_ms, struct rpmsg_err *e)
+{
+	timer_heap_remove(&loop->timers, &t->heap);
+	t->heap.due_ms = loop_now_ms() + delay_ms;
+	t->period_ms = period_ms;
+	if (timer_heap_push(&loop->timers, &t->heap) < 0)
+		return rpmsg_fail(e, ENOMEM, "out of memory for a timer");
+	return 0;
+}
+
+void loop_timer_stop(struct loop *loop, struct loop_timer *t)
+{
+	timer_heap_remove(&loop->timers, &t->heap);
+}
+
+static void dispatch_signals(struct loop_io *io, uint32_t events)
+{
+	(void)events;
+	struct loop *loop = io->ctx;
+	struct signalfd_siginfo si;
+	while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int signo = (int)si.ssi_signo;
+		if (signo > 0 && signo < NSIG && loop->on_signal[signo].fn)
+			loop->on_signal[signo].fn(signo, loop->on_signal[signo].ctx);
+	}
+}
+
+int loop_signal(struct loop *loop, int signo, loop_signal_fn fn, void *ctx, struct rpmsg_err *e)
+{
+	if (signo <= 0 || signo >= NSIG)
+		return rpmsg_fail(e, EINVAL, "no signal %d", signo);
+	loop->on_signal[signo].fn = fn;
+	loop->on_signal[signo].ctx = ctx;
+	sigaddset(&loop->signals, signo);
+	/* Blocked, so the signal waits in the signalfd instead of killing us. */
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, signo);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	int fd = signalfd(loop->signal_io.fd, &loop->signals, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return rpmsg_fail_errno(e, errno, "signalfd");
+	loop->signal_io.weak = true;
+	if (loop->signal_io.fd < 0)
+		return loop_io_start(loop, &loop->signal_io, fd, LOOP_IN, dispatch_signals, loop, e);
+	return 0;
+}
+
+static int next_timeout(struct loop *loop, int cap_ms)
+{
+	struct heap_timer *t = timer_heap_peek(&loop->timers);
+	if (!t)
+		return cap_ms;
+	uint64_t now = loop_now_ms();
+	int until = t->due_ms <= now ? 0 : (int)(t->due_ms - now > INT32_MAX ? INT32_MAX : t->due_ms - now);
+	return cap_ms < 0 || until < cap_ms ? until : cap_ms;
+}
+
+static void run_timers(struct loop *loop)
+{
+	uint64_t now = loop_now_ms();
+	/* Timers armed during this pass wait for the next one, so a callback that
+	 * re-arms itself with no delay cannot starve the fds. */
+	uint64_t limit = loop->timers.next_seq;
+	struct heap_timer *h;
+	while ((h = timer_heap_peek(&loop->timers)) && h->due_ms <= now && h->seq < limit) {
+		struct loop_timer *t = (struct loop_timer *)h;
+		timer_heap_remove(&loop->timers, h);
+		if (t->period_ms) {
+			/* Stay on the original grid, but skip beats missed while busy. */
+			t->heap.due_ms += t->period_ms;
+			if (t->heap.due_ms <= now)
+				t->heap.due_ms = now + t->period_ms;
+			timer_heap_push(&loop->timers, &t->heap);
+		}
+		t->fn(t);
+		if (loop->stop)
+			return;
+	}
+}
+
+int loop_run_once(struct loop *loop, int timeout_ms)
+{
+	if (loop->prepare)
+		loop->prepare(loop->prepare_ctx);
+	if (loop->stop)
+		return 0;
+	int n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, next_timeout(loop, timeout_ms));
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	loop->nevents = n;
+	for (loop->current = 0; loop->current < n && !loop->stop; loop->current++) {
+		struct loop_io *io = loop->events[loop->current].data.ptr;
+		if (io)
+			io->fn(io, loop->events[loop->current].events);
+	}
+	loop->nevents = loop->current = 0;
+	if (!loop->stop)
+		run_timers(loop);
+	return 0;
+}
+
+int loop_run(struct loop *loop)
+{
+	loop->stop = false;
+	while (!loop->stop && (loop->strong_ios > 0 || loop->timers.len > 0)) {
+		int r = loop_run_once(loop, -1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* The event loop: epoll over fds, a timer heap on CLOCK_MONOTONIC, and
+ * signals through a signalfd. No Lua here. Callers own the io and timer
+ * structs; stopping either from inside any callback is safe. */
+#ifndef RPMSG_LOOP_H
+#define RPMSG_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#include "rpmsg_err.h"
+#include "timer_heap.h"
+
+enum {
+	LOOP_IN = EPOLLIN,
+	LOOP_OUT = EPOLLOUT,
+	LOOP_PRI = EPOLLPRI,
+	LOOP_ERR = EPOLLERR,   /* always reported */
+	LOOP_HUP = EPOLLHUP,   /* always reported */
+};
+
+struct loop;
+struct loop_io;
+struct loop_timer;
+
+typedef void (*loop_io_fn)(struct loop_io *io, uint32_t events);
+typedef void (*loop_timer_fn)(struct loop_timer *t);
+typedef void (*loop_signal_fn)(int signo, void *ctx);
+typedef void (*loop_prepare_fn)(void *ctx);
+
+struct loop_io {
+	int fd;
+	uint32_t events;
+	bool active;
+	bool weak;        /* does not keep loop_run going (signals, file watches) */
+	loop_io_fn fn;
+	void *ctx;
+};
+
+struct loop_timer {
+	struct heap_timer heap;   /* first, so the heap's pointer is the timer */
+	uint64_t period_ms;       /* 0 for a one-shot */
+	loop_timer_fn fn;
+	void *ctx;
+};
+
+struct loop *loop_new(struct rpmsg_err *e);
+/* Restores the signal mask the loop changed. */
+void loop_free(struct loop *loop);
+
+/* Runs until loop_stop() or until no io (but weak ones) and no timer is left;
+ * returns 0, or -errno if epoll itself failed. */
+int loop_run(struct loop *loop);
+/* Waits at most timeout_ms (-1: until something happens) and dispatches once. */
+int loop_run_once(struct loop *loop, int timeout_ms);
+void loop_stop(struct loop *loop);
+bool loop_stopping(const struct loop *loop);
+uint64_t loop_now_ms(void);
+
+int loop_io_start(struct loop *loop, struct loop_io *io, int fd, uint32_t events,
+		  loop_io_fn fn, void *ctx, struct rpmsg_err *e);
+int loop_io_modify(struct loop *loop, struct loop_io *io, uint32_t events, struct rpmsg_err *e);
+void loop_io_stop(struct loop *loop, struct loop_io *io);
+
+void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *ctx);
+/* Arms t to fire after delay_ms, then every period_ms if that is not 0. */
+int loop_timer_start(struct loop *loop, struct loop_timer *t, uint64_t delay_ms,
+		     uint64_t period_ms, struct rpmsg_err *e);
+void loop_timer_stop(struct loop *loop, struct loop_timer *t);
+bool loop_timer_armed(const struct loop_timer *t);
+
+/* Delivers signo through the loop instead of a handler; blocks it meanwhile. */
+int loop_signal(struct loop *loop, int signo, loop_signal_fn fn, void *ctx, struct rpmsg_err *e);
+
+/* Called at the top of every iteration, outside any handler. */
+void loop_set_prepare(struct loop *loop, loop_prepare_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,312 @@
+/* The `rpmsg` module: its table, the per-state runtime, the one protected
+ * call path for every handler, and the loop controls run/stop. */
+#include "lrpmsg.h"
+#include "lrpmsg_host.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static const char RUNTIME_KEY = 'r';
+static const char HOST_LOOP_KEY = 'l';
+static const char HOST_BACKEND_KEY = 'b';
+static const char ANCHORS_KEY = 'a';
+static const char STATE_KEY = 's';
+
+/* ---- runtime ---------------------------------------------------------- */
+
+struct rpmsg_runtime *rpmsg_runtime(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
+	struct rpmsg_runtime *rt = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (!rt)
+		luaL_error(L, "rpmsg: module not initialised (require \"rpmsg\" first)");
+	return rt;
+}
+
+static int runtime_gc(lua_State *L)
+{
+	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
+	/* Endpoints this process created are destroyed when it lets go: a
+	 * leftover src would make the next run's CREATE unusable. */
+	if (rt->backend) {
+		rpmsg_destroy_created(rt->backend);
+		rt->backend = NULL;
+	}
+	if (rt->owns_loop && rt->loop) {
+		loop_free(rt->loop);
+		rt->loop = NULL;
+	}
+	return 0;
+}
+
+static struct rpmsg_runtime *runtime_new(lua_State *L)
+{
+	struct rpmsg_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
+	memset(rt, 0, sizeof *rt);
+	lua_newtable(L);
+	lua_pushcfunction(L, runtime_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
+
+	lua_State *main;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+	main = lua_tothread(L, -1);
+	lua_pop(L, 1);
+	rt->L = main;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &HOST_LOOP_KEY);
+	rt->loop = lua_touserdata(L, -1);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
+	rt->backend = lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	rt->hosted = rt->loop != NULL;
+	if (!rt->backend)
+		rt->backend = rpmsg_kernel_backend();
+	if (!rt->loop) {
+		struct rpmsg_err e;
+		rt->loop = loop_new(&e);
+		if (!rt->loop)
+			luaL_error(L, "rpmsg: %s", e.msg);
+		rt->owns_loop = true;
+	}
+	return rt;
+}
+
+void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend)
+{
+	lua_pushlightuserdata(L, loop);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_LOOP_KEY);
+	lua_pushlightuserdata(L, backend);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
+}
+
+unsigned long rpmsg_host_handler_errors(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
+	struct rpmsg_runtime *rt = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return rt ? rt->handler_errors : 0;
+}
+
+/* ---- anchors ------------------------------------------------------------ */
+
+void rpmsg_anchor(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
+	lua_pushvalue(L, idx);
+	lua_rawsetp(L, -2, lua_topointer(L, idx));
+	lua_pop(L, 1);
+}
+
+void rpmsg_unanchor(lua_State *L, void *p)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
+	if (lua_istable(L, -1)) {
+		lua_pushnil(L);
+		lua_rawsetp(L, -2, p);
+	}
+	lua_pop(L, 1);
+}
+
+int rpmsg_push_anchored(lua_State *L, const void *p)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
+	int type = lua_rawgetp(L, -1, p);
+	lua_remove(L, -2);
+	return type;
+}
+
+/* ---- errors, logging, the protected call ------------------------------ */
+
+int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, e->msg);
+	const char *name = strerrorname_np(e->code);
+	if (name)
+		lua_pushstring(L, name);
+	else
+		lua_pushinteger(L, e->code);
+	return 3;
+}
+
+int rpmsg_raise(lua_State *L, const struct rpmsg_err *e)
+{
+	return luaL_error(L, "%s", e->msg);
+}
+
+void rpmsg_logf(const char *fmt, ...)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct tm tm;
+	localtime_r(&tv.tv_sec, &tm);
+	char line[2048];
+	int n = snprintf(line, sizeof line, "[%02d:%02d:%02d.%03ld] ", tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long)(tv.tv_usec / 1000));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines from two processes do not interleave. */
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+}
+
+static int message_handler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			msg = lua_tostring(L, -1);
+		else
+			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what)
+{
+	lua_State *L = rt->L;
+	int base = lua_gettop(L) - nargs;
+	lua_pushcfunction(L, message_handler);
+	lua_insert(L, base);
+	int status = lua_pcall(L, nargs, 0, base);
+	lua_remove(L, base);
+	if (status == LUA_OK)
+		return true;
+	rt->handler_errors++;
+	rpmsg_logf("error in %s: %s", what, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return false;
+}
+
+/* ---- module functions ----------------------------------------------------- */
+
+static int l_log(lua_State *L)
+{
+	int n = lua_gettop(L);
+	if (n > 1 || lua_type(L, 1) == LUA_TSTRING) {
+		lua_getglobal(L, "string");
+		lua_getfield(L, -1, "format");
+		lua_remove(L, -2);
+		lua_insert(L, 1);
+		lua_call(L, n, 1);
+	} else {
+		luaL_tolstring(L, 1, NULL);
+	}
+	rpmsg_logf("%s", lua_tostring(L, -1));
+	return 0;
+}
+
+static void stop_on_signal(int signo, void *ctx)
+{
+	(void)signo;
+	loop_stop(ctx);
+}
+
+static int l_run(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	if (rt->hosted)
+		return lua_pushboolean(L, 1), 1;  /* rpmsg-lua runs the loop after the script */
+	struct rpmsg_err e;
+	if (loop_signal(rt->loop, SIGINT, stop_on_signal, rt->loop, &e) < 0 ||
+	    loop_signal(rt->loop, SIGTERM, stop_on_signal, rt->loop, &e) < 0)
+		return rpmsg_push_error(L, &e);
+	lua_State *outer = rt->L;
+	rt->L = L;
+	int r = loop_run(rt->loop);
+	rt->L = outer;
+	if (r < 0) {
+		rpmsg_fail_errno(&e, -r, "event loop");
+		return rpmsg_push_error(L, &e);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_stop(lua_State *L)
+{
+	loop_stop(rpmsg_runtime(L)->loop);
+	return 0;
+}
+
+static int l_now(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)loop_now_ms());
+	return 1;
+}
+
+static int l_stats(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, (lua_Integer)rt->handler_errors);
+	lua_setfield(L, -2, "handler_errors");
+	lua_pushinteger(L, (lua_Integer)rt->messages_in);
+	lua_setfield(L, -2, "messages_in");
+	lua_pushinteger(L, (lua_Integer)rt->messages_out);
+	lua_setfield(L, -2, "messages_out");
+	return 1;
+}
+
+static const luaL_Reg functions[] = {
+	{ "open_ctrl", rpmsg_l_open_ctrl },
+	{ "open_endpoint", rpmsg_l_open_endpoint },
+	{ "encode_info", rpmsg_l_encode_info },
+	{ "decode_info", rpmsg_l_decode_info },
+	{ "endpoint", rpmsg_l_endpoint },
+	{ "pair", rpmsg_l_pair },
+	{ "every", rpmsg_l_every },
+	{ "after", rpmsg_l_after },
+	{ "watch", rpmsg_l_watch },
+	{ "log", l_log },
+	{ "run", l_run },
+	{ "stop", l_stop },
+	{ "now", l_now },
+	{ "stats", l_stats },
+	{ NULL, NULL },
+};
+
+int luaopen_rpmsg(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
+	bool first = lua_isnil(L, -1);
+	lua_pop(L, 1);
+	if (first) {
+		lua_newtable(L);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
+		runtime_new(L);
+		rpmsg_ctrl_register(L);
+		rpmsg_endpoint_register(L);
+		rpmsg_timer_register(L);
+		rpmsg_watch_register(L);
+	}
+	luaL_newlib(L, functions);
+	lua_pushinteger(L, RPMSG_MAX_MESSAGE);
+	lua_setfield(L, -2, "MAX_MESSAGE_SIZE");
+	lua_pushinteger(L, (lua_Integer)RPMSG_ANY);
+	lua_setfield(L, -2, "ADDR_ANY");
+	lua_pushstring(L, RPMSG_VERSION);
+	lua_setfield(L, -2, "version");
+	/* rpmsg.state lives in the registry so it outlives script generations. */
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
+	}
+	lua_setfield(L, -2, "state");
+	return 1;
+}

@@ -1,0 +1,47 @@
+/* Roots of /dev and /sys, and attribute reading. */
+#include "sysfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *root(const char *env, const char *fallback)
+{
+	const char *v = getenv(env);
+	return v && *v ? v : fallback;
+}
+
+const char *rpmsg_dev_root(void) { return root("RPMSG_DEV_ROOT", "/dev"); }
+const char *rpmsg_sysfs_root(void) { return root("RPMSG_SYSFS_ROOT", "/sys"); }
+
+int sysfs_read(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n;
+	do
+		n = read(fd, buf, cap - 1);
+	while (n < 0 && errno == EINTR);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int sysfs_read_long(const char *path, long long *out)
+{
+	char buf[64];
+	int r = sysfs_read(path, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	char *end;
+	errno = 0;
+	*out = strtoll(buf, &end, 0);
+	return (errno || end == buf) ? -EINVAL : 0;
+}

@@ -1,0 +1,17 @@
+/* Where the kernel's files are: /dev and /sys, or the roots named by
+ * RPMSG_DEV_ROOT and RPMSG_SYSFS_ROOT, so tests can point them at a
+ * prepared tree. Small helpers to read sysfs attributes. */
+#ifndef RPMSG_SYSFS_H
+#define RPMSG_SYSFS_H
+
+#include <stddef.h>
+
+const char *rpmsg_dev_root(void);
+const char *rpmsg_sysfs_root(void);
+
+/* Reads a one-line attribute without its newline; -errno on failure. */
+int sysfs_read(const char *path, char *buf, size_t cap);
+/* Reads a decimal attribute (sysfs prints RPMSG_ADDR_ANY as -1). */
+int sysfs_read_long(const char *path, long long *out);
+
+#endif
