@@ -23,7 +23,7 @@ HOST_OBJS   := $(addsuffix .o,$(HOST))
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test test-kernel bench install clean asan
+.PHONY: all run test test-kernel bench install clean asan ctests
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
@@ -43,6 +43,12 @@ $(B)/asan/rpmsg-lua: $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_OBJS))
 $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
 	$(CC) $(CFLAGS) $(SANITIZE) -shared -o $@ $^
 
+# C unit tests, built with the sanitizers.
+CTESTS := $(patsubst tests/c/%.c,$(B)/asan/%,$(wildcard tests/c/test_*.c))
+ctests: $(CTESTS)
+$(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(addprefix $(B)/asan/,$(MODULE_OBJS))
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(addprefix $(B)/asan/,$(MODULE_OBJS)) $(LUA_LIBS) -lm
+
 $(B) $(B)/asan:
 	mkdir -p $@
 
@@ -50,7 +56,7 @@ $(B) $(B)/asan:
 run: all
 	$(B)/rpmsg-lua --sim scripts/sim/echo_fw.lua scripts/echo.lua
 
-test: all asan
+test: all asan ctests
 	tests/run-all
 
 test-kernel: all

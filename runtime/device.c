@@ -135,20 +135,21 @@ int rpmsg_ctrl_destroy(struct rpmsg_ctrl *c, const struct rpmsg_info *info, stru
 	return destroy_by_node(c->backend, c->index, info, e);
 }
 
-void rpmsg_destroy_created(struct rpmsg_backend *b)
+int rpmsg_destroy_created(struct rpmsg_backend *b)
 {
+	int destroyed = 0;
 	while (b->created) {
 		struct rpmsg_created *rec = b->created;
 		struct rpmsg_err e;
-		if (rec->ep)
-			rpmsg_ep_destroy(rec->ep, &e);
-		else
-			destroy_by_node(b, rec->ctrl_index, &rec->info, &e);
+		int r = rec->ep ? rpmsg_ep_destroy(rec->ep, &e)
+				: destroy_by_node(b, rec->ctrl_index, &rec->info, &e);
+		destroyed += r == 0;
 		/* Whatever happened, do not try again: a failed destroy of a
 		 * vanished endpoint must not loop. */
 		if (b->created == rec)
 			rpmsg_created_forget(rec);
 	}
+	return destroyed;
 }
 
 /* Links a freshly opened endpoint to the record of its creation, so destroy

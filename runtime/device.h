@@ -112,8 +112,9 @@ void rpmsg_ep_mark_dead(struct rpmsg_ep *ep);
 /* Closes the fd (without DESTROY) and frees ep. */
 void rpmsg_ep_close(struct rpmsg_ep *ep);
 
-/* Destroys every endpoint this process created on backend b. */
-void rpmsg_destroy_created(struct rpmsg_backend *b);
+/* Destroys every endpoint this process created on backend b; returns how
+ * many it destroyed. */
+int rpmsg_destroy_created(struct rpmsg_backend *b);
 
 /* Shared by the backends. */
 void rpmsg_created_forget(struct rpmsg_created *rec);

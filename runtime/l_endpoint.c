@@ -106,7 +106,7 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 	char buf[RPMSG_MAX_MESSAGE];
 	char what[96];
 	what[0] = '\0';
-	for (int i = 0; i < DISPATCH_BATCH && le->ep; i++) {
+	for (int i = 0; i < DISPATCH_BATCH && le->ep && !loop_stopping(le->rt->loop); i++) {
 		if (!(le->io.events & LOOP_IN))
 			break;  /* on_message went away: leave messages queued */
 		struct rpmsg_err e;
@@ -307,7 +307,10 @@ static int l_close(lua_State *L)
 
 static int l_gc(lua_State *L)
 {
-	release(check_endpoint(L, 1));
+	struct lendpoint *le = check_endpoint(L, 1);
+	if (le->ep && le->owned && !le->ep->dead)
+		rpmsg_logf("destroyed endpoint '%s' (%s)", label(le), le->ep->path);
+	release(le);
 	return 0;
 }
 

@@ -9,8 +9,8 @@ static long long address_field(lua_State *L, int t, const char *field, long long
 		lua_pop(L, 1);
 		return dflt;
 	}
-	int isint;
-	lua_Integer v = lua_tointegerx(L, -1, &isint);
+	int isint = 0;
+	lua_Integer v = type == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
 	if (!isint)
 		luaL_error(L, "rpmsg: field '%s' must be an integer address, got %s", field,
 			   type == LUA_TNUMBER ? "a fraction" : lua_typename(L, type));

@@ -35,7 +35,9 @@ static int runtime_gc(lua_State *L)
 	/* Endpoints this process created are destroyed when it lets go: a
 	 * leftover src would make the next run's CREATE unusable. */
 	if (rt->backend) {
-		rpmsg_destroy_created(rt->backend);
+		int n = rpmsg_destroy_created(rt->backend);
+		if (n)
+			rpmsg_logf("destroyed %d endpoint%s left by create_endpoint", n, n == 1 ? "" : "s");
 		rt->backend = NULL;
 	}
 	if (rt->owns_loop && rt->loop) {
@@ -174,6 +176,23 @@ static int message_handler(lua_State *L)
 	return 1;
 }
 
+static void report_error(struct rpmsg_runtime *rt, const char *what, const char *trace)
+{
+	char key[sizeof rt->last_error];
+	snprintf(key, sizeof key, "%s: %.*s", what, (int)strcspn(trace, "\n"), trace);
+	uint64_t now = loop_now_ms();
+	if (strcmp(key, rt->last_error) == 0 && now - rt->last_error_ms < 1000) {
+		rt->repeats++;
+		return;
+	}
+	if (rt->repeats)
+		rpmsg_logf("(last error repeated %lu more times)", rt->repeats);
+	rt->repeats = 0;
+	rt->last_error_ms = now;
+	snprintf(rt->last_error, sizeof rt->last_error, "%s", key);
+	rpmsg_logf("error in %s: %s", what, trace);
+}
+
 bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what)
 {
 	lua_State *L = rt->L;
@@ -185,7 +204,7 @@ bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what)
 	if (status == LUA_OK)
 		return true;
 	rt->handler_errors++;
-	rpmsg_logf("error in %s: %s", what, lua_tostring(L, -1));
+	report_error(rt, what, lua_tostring(L, -1));
 	lua_pop(L, 1);
 	return false;
 }

@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "device.h"
 #include "loop.h"
@@ -26,6 +27,11 @@ struct rpmsg_runtime {
 	bool hosted;                  /* rpmsg-lua runs the loop, not rpmsg.run() */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
+	/* A handler failing the same way on every message would flood the log:
+	 * repeats within a second are counted, not printed. */
+	char last_error[256];
+	uint64_t last_error_ms;
+	unsigned long repeats;
 };
 
 struct rpmsg_runtime *rpmsg_runtime(lua_State *L);

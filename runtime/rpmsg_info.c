@@ -10,8 +10,9 @@ int rpmsg_info_init(struct rpmsg_info *info, const char *name, size_t name_len,
 		    long long src, long long dst, struct rpmsg_err *e)
 {
 	if (name_len > RPMSG_NAME_MAX)
-		return rpmsg_fail(e, EINVAL, "endpoint name '%.40s%s' is %zu bytes, over the %d-byte limit",
-				  name, name_len > 40 ? "..." : "", name_len, RPMSG_NAME_MAX);
+		return rpmsg_fail(e, EINVAL, "endpoint name '%.*s%s' is %zu bytes, over the %d-byte limit",
+				  (int)(name_len > 40 ? 40 : name_len), name,
+				  name_len > 40 ? "..." : "", name_len, RPMSG_NAME_MAX);
 	if (memchr(name, '\0', name_len))
 		return rpmsg_fail(e, EINVAL, "endpoint name contains a NUL byte");
 	if (src < 0 || src > (long long)RPMSG_ANY)
