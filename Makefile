@@ -8,8 +8,8 @@ DESTDIR ?=
 LUA_PKG ?= lua5.4
 CC      ?= cc
 
-LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PKG))
-LUA_LIBS   := $(shell pkg-config --libs $(LUA_PKG))
+LUA_CFLAGS = $(shell pkg-config --cflags $(LUA_PKG))
+LUA_LIBS   = $(shell pkg-config --libs $(LUA_PKG))
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 
@@ -23,7 +23,7 @@ HOST_OBJS   := $(addsuffix .o,$(HOST))
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test test-kernel bench install clean asan ctests
+.PHONY: all run test test-kernel bench install clean asan ctests deps test-deps
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
@@ -51,6 +51,12 @@ $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(addprefix $(B)/asan/,$(MODULE
 
 $(B) $(B)/asan:
 	mkdir -p $@
+
+# What a fresh Debian 12 machine lacks, from apt: to build, and to test.
+deps:
+	tests/install-deps build
+test-deps:
+	tests/install-deps test
 
 # The echo example against the simulated co-processor: no board needed.
 run: all
