@@ -15,10 +15,11 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 
 B := build
 DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq
-LOOP     := timer_heap loop
-BINDINGS := lrpmsg l_info l_ctrl l_endpoint l_timer l_watch
+LOOP     := timer_heap loop dirwatch
+BINDINGS := lrpmsg l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch
 HOST     := host main
-MODULE_OBJS := $(addsuffix .o,$(DEVICE) $(LOOP) $(BINDINGS))
+MODULE_OBJS := $(addsuffix .o,$(DEVICE) $(LOOP) $(BINDINGS) embedded)
+LUA_SOURCES := $(sort $(wildcard lua/*.lua))
 HOST_OBJS   := $(addsuffix .o,$(HOST))
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -29,6 +30,12 @@ all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
 $(B)/%.o: runtime/%.c runtime/*.h | $(B)
 	$(CC) $(CFLAGS) -c -o $@ $<
+$(B)/embedded.c: runtime/embed.lua $(LUA_SOURCES) | $(B)
+	lua5.4 runtime/embed.lua $@ $(LUA_SOURCES)
+$(B)/embedded.o: $(B)/embedded.c runtime/embedded.h
+	$(CC) $(CFLAGS) -Iruntime -c -o $@ $<
+$(B)/asan/embedded.o: $(B)/embedded.c runtime/embedded.h | $(B)/asan
+	$(CC) $(CFLAGS) $(SANITIZE) -Iruntime -c -o $@ $<
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
 	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))

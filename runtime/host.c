@@ -1,74 +1,194 @@
-/* Script states and loading. Everything that can fail in Lua runs under
- * lua_pcall with a traceback handler, as lua.c does. */
+/* Script states and generations. The transaction: begin a generation, load
+ * and run the new chunk in a fresh environment under the watchdog, then
+ * either commit (on_unload of the old one, its timers and undeclared
+ * endpoints go, adopted endpoints take the new handlers) or abort (whatever
+ * the new chunk made goes, the local modules are put back). */
 #include "host.h"
+#include "lrpmsg.h"
 #include "lrpmsg_host.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-static int traceback(lua_State *L)
-{
-	const char *msg = lua_tostring(L, 1);
-	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			msg = lua_tostring(L, -1);
-		else
-			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
-}
+#define SETTLE_MS 100
 
-static void prepend_script_dir(lua_State *L, const char *script)
+static void set_dir(struct host *h)
 {
-	const char *slash = strrchr(script, '/');
-	lua_getglobal(L, "package");
-	if (slash)
-		lua_pushlstring(L, script, (size_t)(slash - script));
+	const char *slash = strrchr(h->script, '/');
+	if (!slash)
+		snprintf(h->dir, sizeof h->dir, ".");
+	else if (slash == h->script)
+		snprintf(h->dir, sizeof h->dir, "/");
 	else
-		lua_pushliteral(L, ".");
-	lua_getfield(L, -2, "path");
-	lua_pushfstring(L, "%s/?.lua;%s", lua_tostring(L, -2), lua_tostring(L, -1));
-	lua_setfield(L, -4, "path");
-	lua_pop(L, 3);
+		snprintf(h->dir, sizeof h->dir, "%.*s", (int)(slash - h->script), h->script);
 }
 
-lua_State *host_new_state(struct loop *loop, struct rpmsg_backend *backend, const char *script)
+int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
+	      const char *script, int argc, char **argv, int timeout_ms)
 {
-	lua_State *L = luaL_newstate();
+	memset(h, 0, sizeof *h);
+	h->loop = loop;
+	h->script = script;
+	h->env_ref = h->arg_ref = LUA_NOREF;
+	set_dir(h);
+	lua_State *L = h->L = luaL_newstate();
 	if (!L)
-		return NULL;
+		return -1;
 	luaL_openlibs(L);
 	rpmsg_host_configure(L, loop, backend);
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
 	lua_pop(L, 1);
-	if (script)
-		prepend_script_dir(L, script);
-	return L;
-}
+	rpmsg_host_set_handler_timeout(L, timeout_ms);
 
-int host_run_script(lua_State *L, const char *script, int argc, char **argv)
-{
+	/* The script's folder first on package.path, for its own modules. */
+	lua_getglobal(L, "package");
+	lua_pushfstring(L, "%s/?.lua;", h->dir);
+	lua_getfield(L, -2, "path");
+	lua_concat(L, 2);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
+
 	/* arg[0] is the script, arg[1..] what follows it, as in lua.c */
 	lua_createtable(L, argc, 1);
-	lua_pushstring(L, script);
+	lua_pushstring(L, script ? script : "");
 	lua_rawseti(L, -2, 0);
 	for (int i = 0; i < argc; i++) {
 		lua_pushstring(L, argv[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
+	lua_pushvalue(L, -1);
 	lua_setglobal(L, "arg");
+	h->arg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	loop_timer_init(&h->settle, NULL, h);
+	return 0;
+}
 
-	lua_pushcfunction(L, traceback);
-	int status = luaL_loadfile(L, script);
-	if (status == LUA_OK)
-		status = lua_pcall(L, 0, 0, -2);
-	if (status != LUA_OK) {
-		fprintf(stderr, "rpmsg-lua: %s\n", lua_tostring(L, -1));
+/* Calls rpmsg.host[fn] with nargs arguments from the stack; one result. */
+static void call_helper(lua_State *L, const char *fn, int nargs)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "rpmsg.host");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, fn);
+	lua_remove(L, -2);
+	lua_insert(L, -1 - nargs);
+	lua_call(L, nargs, 1);
+}
+
+static void call_on_unload(struct host *h)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->env_ref);
+	if (lua_getfield(L, -1, "on_unload") == LUA_TFUNCTION) {
+		if (rpmsg_host_pcall(L, 0, 0, "on_unload") != LUA_OK) {
+			rpmsg_logf("error in on_unload: %s", lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+	} else {
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
-	return status;
+}
+
+int host_load(struct host *h)
+{
+	lua_State *L = h->L;
+	int top = lua_gettop(L);
+	bool first = h->env_ref == LUA_NOREF;
+
+	lua_pushstring(L, h->dir);
+	call_helper(L, "unload_local_modules", 1);
+	int removed = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->arg_ref);
+	call_helper(L, "new_env", 1);
+	int env = lua_gettop(L);
+
+	int gen = rpmsg_generation_begin(L);
+	int status = luaL_loadfilex(L, h->script, "bt");
+	if (status == LUA_OK) {
+		lua_pushvalue(L, env);
+		lua_setupvalue(L, -2, 1);   /* the chunk's _ENV */
+		char what[PATH_MAX + 32];
+		snprintf(what, sizeof what, "%s (top level)", h->script);
+		status = rpmsg_host_pcall(L, 0, 0, what);
+	}
+	if (status != LUA_OK) {
+		const char *err = lua_tostring(L, -1);
+		if (first)
+			fprintf(stderr, "rpmsg-lua: %s\n", err);
+		else
+			rpmsg_logf("reload of %s failed, generation %d keeps running: %s", h->script,
+				   gen - 1, err);
+		rpmsg_generation_abort(L);
+		lua_pushvalue(L, removed);
+		call_helper(L, "restore_modules", 1);
+		lua_settop(L, top);
+		return status;
+	}
+	if (!first)
+		call_on_unload(h);
+	rpmsg_generation_commit(L);
+	luaL_unref(L, LUA_REGISTRYINDEX, h->env_ref);
+	lua_pushvalue(L, env);
+	h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	if (!first)
+		rpmsg_logf("reloaded %s (generation %d)", h->script, gen);
+	lua_settop(L, top);
+	return LUA_OK;
+}
+
+static void prepare(void *ctx)
+{
+	struct host *h = ctx;
+	if (rpmsg_host_take_reload_request(h->L))
+		h->reload_wanted = true;
+	if (!h->reload_wanted)
+		return;
+	h->reload_wanted = false;
+	host_load(h);
+}
+
+static void hangup(int signo, void *ctx)
+{
+	(void)signo;
+	((struct host *)ctx)->reload_wanted = true;
+}
+
+static void settled(struct loop_timer *t)
+{
+	((struct host *)t->ctx)->reload_wanted = true;
+}
+
+static void file_changed(const char *name, void *ctx)
+{
+	struct host *h = ctx;
+	size_t n = strlen(name);
+	if (n < 4 || strcmp(name + n - 4, ".lua") != 0)
+		return;   /* editor swap files, backups */
+	struct rpmsg_err e;
+	loop_timer_start(h->loop, &h->settle, SETTLE_MS, 0, &e);
+}
+
+int host_enable_reload(struct host *h, struct rpmsg_err *e)
+{
+	h->settle.fn = settled;
+	loop_set_prepare(h->loop, prepare, h);
+	int r = loop_signal(h->loop, SIGHUP, hangup, h, e);
+	if (r < 0)
+		return r;
+	return dirwatch_start(h->loop, &h->files, h->dir, file_changed, h, e);
+}
+
+void host_close(struct host *h)
+{
+	if (!h->L)
+		return;
+	dirwatch_stop(h->loop, &h->files);
+	loop_timer_stop(h->loop, &h->settle);
+	/* Closing the state destroys the endpoints the script created. */
+	lua_close(h->L);
+	h->L = NULL;
 }

@@ -2,8 +2,7 @@
  * destroy, close. Host level: once it has an on_message or on_close field the
  * loop watches its fd and dispatches each message; sends that meet EAGAIN wait
  * in a queue and are retried, never dropped. */
-#include "lrpmsg.h"
-#include "outq.h"
+#include "l_endpoint.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -12,16 +11,7 @@
 #define DISPATCH_BATCH 64       /* messages per wakeup, so one busy endpoint cannot starve others */
 #define RETRY_MS 1              /* virtio gives no POLLOUT: poll for a free buffer on a timer */
 
-struct lendpoint {
-	struct rpmsg_ep *ep;          /* NULL once closed */
-	struct rpmsg_runtime *rt;
-	struct loop_io io;
-	struct loop_timer retry;
-	struct outq outq;
-	bool owned;                   /* made by rpmsg.endpoint{}: destroyed when closed */
-	bool anchored;
-	bool close_notified;
-};
+
 
 #define FROM_IO(p) ((struct lendpoint *)((char *)(p) - offsetof(struct lendpoint, io)))
 #define FROM_TIMER(p) ((struct lendpoint *)((char *)(p) - offsetof(struct lendpoint, retry)))
@@ -46,16 +36,23 @@ static const char *label(const struct lendpoint *le)
 	return le->ep->info.name[0] ? le->ep->info.name : le->ep->path;
 }
 
-/* Pushes field `key` of the endpoint at idx (its uservalue table). */
+/* Which fields the script sees: the staged ones while a reload that adopted
+ * this endpoint is loading, so a failed reload leaves the handlers alone. */
+static int script_fields(const struct lendpoint *le)
+{
+	return le->rt->loading && le->adopted_gen == le->rt->load_gen ? STAGED_FIELDS : LIVE_FIELDS;
+}
+
+/* Pushes live field `key` of the endpoint at idx. */
 static int get_field(lua_State *L, int idx, const char *key)
 {
-	lua_getiuservalue(L, idx, 1);
+	lua_getiuservalue(L, idx, LIVE_FIELDS);
 	int type = lua_getfield(L, -1, key);
 	lua_remove(L, -2);
 	return type;
 }
 
-static void keep_alive(lua_State *L, int idx, struct lendpoint *le)
+void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le)
 {
 	if (!le->anchored) {
 		rpmsg_anchor(L, idx);
@@ -145,7 +142,7 @@ static void on_io(struct loop_io *io, uint32_t events)
 }
 
 /* Starts or adjusts the watch to match the handlers present. */
-static void update_watch(lua_State *L, int idx, struct lendpoint *le)
+void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le)
 {
 	if (!le->ep || le->close_notified)
 		return;
@@ -158,7 +155,7 @@ static void update_watch(lua_State *L, int idx, struct lendpoint *le)
 		if (loop_io_modify(le->rt->loop, &le->io, events, &e) < 0)
 			rpmsg_raise(L, &e);
 	} else if (has_message || has_close) {
-		keep_alive(L, idx, le);
+		rpmsg_endpoint_keep(L, idx, le);
 		if (loop_io_start(le->rt->loop, &le->io, le->ep->fd, events, on_io, le, &e) < 0)
 			rpmsg_raise(L, &e);
 	}
@@ -186,17 +183,18 @@ static void flush(struct loop_timer *t)
 	}
 }
 
-static int push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep *ep, bool owned)
+int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep *ep, bool owned)
 {
-	struct lendpoint *le = lua_newuserdatauv(L, sizeof *le, 1);
+	struct lendpoint *le = lua_newuserdatauv(L, sizeof *le, 2);
 	memset(le, 0, sizeof *le);
 	le->ep = ep;
 	le->rt = rt;
 	le->owned = owned;
+	le->gen = rpmsg_current_gen(rt);
 	le->io.fd = -1;
 	loop_timer_init(&le->retry, flush, le);
 	lua_newtable(L);
-	lua_setiuservalue(L, -2, 1);
+	lua_setiuservalue(L, -2, LIVE_FIELDS);
 	luaL_setmetatable(L, RPMSG_ENDPOINT_TYPE);
 	return 1;
 }
@@ -291,18 +289,29 @@ static void release(struct lendpoint *le)
 	le->ep = NULL;
 }
 
+void rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le)
+{
+	flush(&le->retry);  /* a last chance for queued messages */
+	bool destroys = le->owned && !le->ep->dead;
+	release(le);
+	closed(L, idx, le, destroys ? "destroyed" : "closed");
+	let_go(L, le);
+}
+
 static int l_close(lua_State *L)
 {
 	struct lendpoint *le = check_endpoint(L, 1);
 	if (!le->ep)
 		return 0;
-	flush(&le->retry);  /* a last chance for queued messages */
-	bool destroys = le->owned && !le->ep->dead;
-	release(le);
-	closed(L, 1, le, destroys ? "destroyed" : "closed");
-	let_go(L, le);
+	rpmsg_endpoint_close(L, 1, le);
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+void rpmsg_endpoint_release(lua_State *L, struct lendpoint *le)
+{
+	release(le);
+	let_go(L, le);
 }
 
 static int l_gc(lua_State *L)
@@ -321,7 +330,8 @@ static int l_index(lua_State *L)
 	luaL_getmetafield(L, 1, "methods");
 	if (lua_getfield(L, -1, key) != LUA_TNIL)
 		return 1;
-	if (get_field(L, 1, key) != LUA_TNIL || !le->ep)
+	lua_getiuservalue(L, 1, script_fields(le));
+	if (lua_getfield(L, -1, key) != LUA_TNIL || !le->ep)
 		return 1;
 	const struct rpmsg_ep *ep = le->ep;
 	if (strcmp(key, "fd") == 0)
@@ -353,12 +363,13 @@ static int l_newindex(lua_State *L)
 	if (handler && !lua_isnil(L, 3) && !lua_isfunction(L, 3))
 		return luaL_error(L, "rpmsg: %s must be a function or nil, got %s", key,
 				  luaL_typename(L, 3));
-	lua_getiuservalue(L, 1, 1);
+	int fields = script_fields(le);
+	lua_getiuservalue(L, 1, fields);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
 	lua_rawset(L, -3);
-	if (handler)
-		update_watch(L, 1, le);
+	if (handler && fields == LIVE_FIELDS)
+		rpmsg_endpoint_update_watch(L, 1, le);
 	return 0;
 }
 
@@ -384,7 +395,7 @@ int rpmsg_l_open_endpoint(lua_State *L)
 	struct rpmsg_ep *ep = rpmsg_ep_open(rt->backend, path, index, &e);
 	if (!ep)
 		return rpmsg_push_error(L, &e);
-	return push_endpoint(L, rt, ep, false);
+	return rpmsg_push_endpoint(L, rt, ep, false);
 }
 
 int rpmsg_l_pair(lua_State *L)
@@ -394,70 +405,9 @@ int rpmsg_l_pair(lua_State *L)
 	struct rpmsg_err e;
 	if (rpmsg_ep_pair(&a, &b, &e) < 0)
 		return rpmsg_push_error(L, &e);
-	push_endpoint(L, rt, a, false);
-	push_endpoint(L, rt, b, false);
+	rpmsg_push_endpoint(L, rt, a, false);
+	rpmsg_push_endpoint(L, rt, b, false);
 	return 2;
-}
-
-/* Creates the endpoint of spec through its control device and opens it. */
-static struct rpmsg_ep *create_and_open(lua_State *L, struct rpmsg_runtime *rt, int spec,
-					struct rpmsg_err *e)
-{
-	int ctrl_index = 0;
-	const char *ctrl_path = NULL;
-	lua_getfield(L, spec, "ctrl");
-	ctrl_path = rpmsg_check_device(L, -1, &ctrl_index);
-	if (lua_getfield(L, spec, "dst") == LUA_TNIL)
-		luaL_error(L, "rpmsg: endpoint{} needs a dst address");
-	lua_pop(L, 1);
-	struct rpmsg_info info;
-	rpmsg_check_info(L, spec, &info, RPMSG_ANY);
-	struct rpmsg_ctrl *ctrl = rpmsg_ctrl_open(rt->backend, ctrl_path, ctrl_index, e);
-	lua_pop(L, 1);
-	if (!ctrl)
-		return NULL;
-	struct rpmsg_ep *ep = NULL;
-	int dev = rpmsg_ctrl_create(ctrl, &info, e);
-	if (dev >= 0) {
-		ep = rpmsg_ep_open(rt->backend, NULL, dev, e);
-		struct rpmsg_err ignored;
-		if (!ep)  /* leave nothing behind that nobody holds */
-			rpmsg_ctrl_destroy(ctrl, &info, &ignored);
-	}
-	rpmsg_ctrl_close(ctrl);
-	return ep;
-}
-
-int rpmsg_l_endpoint(lua_State *L)
-{
-	struct rpmsg_runtime *rt = rpmsg_runtime(L);
-	luaL_checktype(L, 1, LUA_TTABLE);
-	struct rpmsg_err e;
-	struct rpmsg_ep *ep;
-	bool owned;
-	if (lua_getfield(L, 1, "dev") != LUA_TNIL) {
-		/* An existing /dev/rpmsgN: watched, but not ours to destroy. */
-		int index;
-		const char *path = rpmsg_check_device(L, -1, &index);
-		ep = rpmsg_ep_open(rt->backend, path, index, &e);
-		owned = false;
-	} else {
-		ep = create_and_open(L, rt, 1, &e);
-		owned = true;
-	}
-	lua_pop(L, 1);
-	if (!ep)
-		return rpmsg_push_error(L, &e);
-	push_endpoint(L, rt, ep, owned);
-	int idx = lua_gettop(L);
-	struct lendpoint *le = lua_touserdata(L, idx);
-	keep_alive(L, idx, le);
-	static const char *const handlers[] = { "on_message", "on_close", NULL };
-	for (int i = 0; handlers[i]; i++) {
-		lua_getfield(L, 1, handlers[i]);
-		lua_setfield(L, idx, handlers[i]);
-	}
-	return 1;
 }
 
 void rpmsg_endpoint_register(lua_State *L)

@@ -8,6 +8,7 @@
 struct ltimer {
 	struct loop_timer t;          /* first: the loop hands back this pointer */
 	struct rpmsg_runtime *rt;
+	int gen;
 };
 
 static void stop(lua_State *L, struct ltimer *lt)
@@ -40,6 +41,7 @@ static int start(lua_State *L, bool periodic)
 	struct ltimer *lt = lua_newuserdatauv(L, sizeof *lt, 1);
 	memset(lt, 0, sizeof *lt);
 	lt->rt = rt;
+	lt->gen = rpmsg_current_gen(rt);
 	loop_timer_init(&lt->t, fire, lt);
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
@@ -72,6 +74,14 @@ static int l_gc(lua_State *L)
 	struct ltimer *lt = luaL_checkudata(L, 1, RPMSG_TIMER_TYPE);
 	loop_timer_stop(lt->rt->loop, &lt->t);
 	return 0;
+}
+
+void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	struct ltimer *lt = luaL_testudata(L, idx, RPMSG_TIMER_TYPE);
+	/* A commit cancels the old generation's timers, an abort the new one's. */
+	if (lt && lt->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+		stop(L, lt);
 }
 
 void rpmsg_timer_register(lua_State *L)

@@ -9,6 +9,7 @@
 struct lwatch {
 	struct loop_io io;            /* first: the loop hands back this pointer */
 	struct rpmsg_runtime *rt;
+	int gen;
 };
 
 static void ready(struct loop_io *io, uint32_t events)
@@ -57,6 +58,7 @@ int rpmsg_l_watch(lua_State *L)
 	struct lwatch *w = lua_newuserdatauv(L, sizeof *w, 1);
 	memset(w, 0, sizeof *w);
 	w->rt = rt;
+	w->gen = rpmsg_current_gen(rt);
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, RPMSG_WATCH_TYPE);
@@ -67,12 +69,23 @@ int rpmsg_l_watch(lua_State *L)
 	return 1;
 }
 
-static int l_cancel(lua_State *L)
+static void cancel(lua_State *L, struct lwatch *w)
 {
-	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
 	loop_io_stop(w->rt->loop, &w->io);
 	rpmsg_unanchor(L, w);
+}
+
+static int l_cancel(lua_State *L)
+{
+	cancel(L, luaL_checkudata(L, 1, RPMSG_WATCH_TYPE));
 	return 0;
+}
+
+void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	struct lwatch *w = luaL_testudata(L, idx, RPMSG_WATCH_TYPE);
+	if (w && w->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+		cancel(L, w);
 }
 
 static int l_gc(lua_State *L)

@@ -212,12 +212,14 @@ static void run_timers(struct loop *loop)
 	}
 }
 
-int loop_run_once(struct loop *loop, int timeout_ms)
+static void prepare(struct loop *loop)
 {
 	if (loop->prepare)
 		loop->prepare(loop->prepare_ctx);
-	if (loop->stop)
-		return 0;
+}
+
+static int iterate(struct loop *loop, int timeout_ms)
+{
 	int n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, next_timeout(loop, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -233,13 +235,22 @@ int loop_run_once(struct loop *loop, int timeout_ms)
 	return 0;
 }
 
+int loop_run_once(struct loop *loop, int timeout_ms)
+{
+	prepare(loop);
+	return loop->stop ? 0 : iterate(loop, timeout_ms);
+}
+
 int loop_run(struct loop *loop)
 {
 	loop->stop = false;
-	while (!loop->stop && (loop->strong_ios > 0 || loop->timers.len > 0)) {
-		int r = loop_run_once(loop, -1);
+	for (;;) {
+		/* Before the liveness test: what prepare does may arm new work. */
+		prepare(loop);
+		if (loop->stop || (loop->strong_ios == 0 && loop->timers.len == 0))
+			return 0;
+		int r = iterate(loop, -1);
 		if (r < 0)
 			return r;
 	}
-	return 0;
 }

@@ -2,6 +2,7 @@
  * call path for every handler, and the loop controls run/stop. */
 #include "lrpmsg.h"
 #include "lrpmsg_host.h"
+#include "embedded.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -118,6 +119,26 @@ void rpmsg_unanchor(lua_State *L, void *p)
 	lua_pop(L, 1);
 }
 
+void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx)
+{
+	/* Copied first: fn may close objects, which edits the anchor table. */
+	lua_newtable(L);
+	int list = lua_gettop(L);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
+	lua_Integer n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_rawseti(L, list, ++n);
+	}
+	lua_pop(L, 1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, list, i);
+		fn(L, lua_gettop(L), ctx);
+		lua_settop(L, list);
+	}
+	lua_pop(L, 1);
+}
+
 int rpmsg_push_anchored(lua_State *L, const void *p)
 {
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
@@ -126,7 +147,7 @@ int rpmsg_push_anchored(lua_State *L, const void *p)
 	return type;
 }
 
-/* ---- errors, logging, the protected call ------------------------------ */
+/* ---- errors and logging ------------------------------------------------ */
 
 int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e)
 {
@@ -161,52 +182,6 @@ void rpmsg_logf(const char *fmt, ...)
 	/* One write per line, so lines from two processes do not interleave. */
 	fprintf(stderr, "%s\n", line);
 	fflush(stderr);
-}
-
-static int message_handler(lua_State *L)
-{
-	const char *msg = lua_tostring(L, 1);
-	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			msg = lua_tostring(L, -1);
-		else
-			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
-}
-
-static void report_error(struct rpmsg_runtime *rt, const char *what, const char *trace)
-{
-	char key[sizeof rt->last_error];
-	snprintf(key, sizeof key, "%s: %.*s", what, (int)strcspn(trace, "\n"), trace);
-	uint64_t now = loop_now_ms();
-	if (strcmp(key, rt->last_error) == 0 && now - rt->last_error_ms < 1000) {
-		rt->repeats++;
-		return;
-	}
-	if (rt->repeats)
-		rpmsg_logf("(last error repeated %lu more times)", rt->repeats);
-	rt->repeats = 0;
-	rt->last_error_ms = now;
-	snprintf(rt->last_error, sizeof rt->last_error, "%s", key);
-	rpmsg_logf("error in %s: %s", what, trace);
-}
-
-bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what)
-{
-	lua_State *L = rt->L;
-	int base = lua_gettop(L) - nargs;
-	lua_pushcfunction(L, message_handler);
-	lua_insert(L, base);
-	int status = lua_pcall(L, nargs, 0, base);
-	lua_remove(L, base);
-	if (status == LUA_OK)
-		return true;
-	rt->handler_errors++;
-	report_error(rt, what, lua_tostring(L, -1));
-	lua_pop(L, 1);
-	return false;
 }
 
 /* ---- module functions ----------------------------------------------------- */
@@ -260,6 +235,15 @@ static int l_stop(lua_State *L)
 	return 0;
 }
 
+static int l_reload(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	if (!rt->hosted)
+		return luaL_error(L, "rpmsg: reload() needs the rpmsg-lua host");
+	rt->reload_requested = true;   /* done at the top of the loop, never inside a handler */
+	return 0;
+}
+
 static int l_now(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)loop_now_ms());
@@ -293,9 +277,32 @@ static const luaL_Reg functions[] = {
 	{ "run", l_run },
 	{ "stop", l_stop },
 	{ "now", l_now },
+	{ "reload", l_reload },
 	{ "stats", l_stats },
 	{ NULL, NULL },
 };
+
+static int load_embedded(lua_State *L)
+{
+	const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
+	if (luaL_loadbuffer(L, m->source, m->len, m->chunkname) != LUA_OK)
+		return lua_error(L);
+	lua_pushstring(L, m->name);
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+/* The Lua parts of the runtime, found by require without any file. */
+static void preload_embedded(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	for (const struct embedded_module *m = rpmsg_embedded; m->name; m++) {
+		lua_pushlightuserdata(L, (void *)m);
+		lua_pushcclosure(L, load_embedded, 1);
+		lua_setfield(L, -2, m->name);
+	}
+	lua_pop(L, 1);
+}
 
 int luaopen_rpmsg(lua_State *L)
 {
@@ -310,6 +317,7 @@ int luaopen_rpmsg(lua_State *L)
 		rpmsg_endpoint_register(L);
 		rpmsg_timer_register(L);
 		rpmsg_watch_register(L);
+		preload_embedded(L);
 	}
 	luaL_newlib(L, functions);
 	lua_pushinteger(L, RPMSG_MAX_MESSAGE);

@@ -32,13 +32,48 @@ struct rpmsg_runtime {
 	char last_error[256];
 	uint64_t last_error_ms;
 	unsigned long repeats;
+	/* The watchdog (l_guard.c). */
+	int handler_timeout_ms;       /* 0: off */
+	int depth;                    /* nesting of rpmsg_pcall */
+	uint64_t deadline_ms;         /* of the outermost call; 0 when none */
+	char running[96];             /* what the outermost call runs */
+	/* Script generations (l_generation.c). Objects remember the generation
+	 * that made them; a reload loads generation load_gen beside gen. */
+	int gen;
+	int load_gen;
+	bool loading;
+	bool reload_requested;        /* rpmsg.reload(): the host reloads at the top of the loop */
 };
+
+/* The generation new objects belong to. */
+static inline int rpmsg_current_gen(const struct rpmsg_runtime *rt)
+{
+	return rt->loading ? rt->load_gen : rt->gen;
+}
+
+enum rpmsg_retire { RPMSG_RETIRE_COMMIT, RPMSG_RETIRE_ABORT };
+
+/* What a reload does to each kind of object: given the userdata at idx,
+ * retire it if the transaction says so. */
+void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+/* Calls fn on every anchored object (endpoints, timers, watches). */
+void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
 
 struct rpmsg_runtime *rpmsg_runtime(lua_State *L);
 
 /* Calls the function below nargs arguments on rt->L in protected mode. An
  * error is logged with its traceback and counted; returns false then. */
 bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what);
+/* lua_pcall under the watchdog with a traceback handler; on error the
+ * traceback is left on the stack. `what` names the code in the report. */
+int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what);
+/* Arms the watchdog on L's main thread: any rpmsg_pcall longer than
+ * timeout_ms is aborted. */
+void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms);
+/* From a signal handler: abort the running chunk ("interrupted!"). */
+void rpmsg_guard_interrupt(void);
 
 /* Pushes nil, message, ERRNAME and returns 3: luv's failure convention. */
 int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e);

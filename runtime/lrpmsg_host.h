@@ -4,6 +4,7 @@
 #define LRPMSG_HOST_H
 
 #include <lua.h>
+#include <stdbool.h>
 
 #include "device.h"
 #include "loop.h"
@@ -14,5 +15,19 @@ void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend 
 unsigned long rpmsg_host_handler_errors(lua_State *L);
 
 int luaopen_rpmsg(lua_State *L);
+
+/* The watchdog: chunks run through rpmsg_host_pcall and every handler are
+ * aborted after ms milliseconds (0: never). */
+void rpmsg_host_set_handler_timeout(lua_State *L, int ms);
+/* lua_pcall under the watchdog, with a traceback on error. */
+int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what);
+
+/* Generations: begin before running a new script chunk, then commit if it
+ * ran, abort if it failed. begin returns the new generation's number. */
+int rpmsg_generation_begin(lua_State *L);
+void rpmsg_generation_commit(lua_State *L);
+void rpmsg_generation_abort(lua_State *L);
+/* True once after the script called rpmsg.reload(). */
+bool rpmsg_host_take_reload_request(lua_State *L);
 
 #endif

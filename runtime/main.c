@@ -5,39 +5,60 @@
 #include "host.h"
 #include "lrpmsg.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { EXIT_OK = 0, EXIT_SCRIPT = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
 	"usage: rpmsg-lua [options] SCRIPT [ARGS...]\n"
+	"       rpmsg-lua --check SCRIPT\n"
 	"\n"
 	"Runs SCRIPT, a Lua 5.4 script using the `rpmsg` module, in one event loop\n"
 	"that dispatches the messages a co-processor sends over RPMsg.\n"
 	"\n"
 	"options:\n"
-	"  --sim FIRMWARE.lua  simulate the co-processor: no device is touched, and\n"
-	"                      the remote side of every endpoint is FIRMWARE.lua\n"
-	"  -h, --help          show this help\n"
-	"  -v, --version       show the version\n"
+	"  --sim FIRMWARE.lua      simulate the co-processor: no device is touched,\n"
+	"                          and the remote side of every endpoint is FIRMWARE.lua\n"
+	"  --check                 load SCRIPT against a simulated control device,\n"
+	"                          report errors with file and line, run nothing;\n"
+	"                          exit 0 if it loads, 1 if not\n"
+	"  --handler-timeout MS    abort a handler or chunk running longer (default 1000,\n"
+	"                          0 for never)\n"
+	"  -h, --help              show this help\n"
+	"  -v, --version           show the version\n"
 	"\n"
-	"SIGINT and SIGTERM stop the loop; endpoints the script created are\n"
-	"destroyed and rpmsg-lua exits 0. Exit 1: the script failed to load.\n"
+	"SIGHUP, a change to a .lua file in the script's folder, or rpmsg.reload()\n"
+	"reloads the script as a transaction: if the new version fails, the running\n"
+	"one goes on. SIGINT and SIGTERM stop the loop; endpoints the script created\n"
+	"are destroyed and rpmsg-lua exits 0. Exit 1: the script failed to load.\n"
 	"Exit 2: bad command line.\n";
 
 struct options {
 	const char *sim_firmware;
 	const char *script;
+	bool check;
+	int timeout_ms;
 	int argc;          /* arguments after the script */
 	char **argv;
 };
 
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "rpmsg-lua: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage);
+	return EXIT_USAGE;
+}
+
 static int parse(int argc, char **argv, struct options *o)
 {
 	memset(o, 0, sizeof *o);
+	o->timeout_ms = 1000;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -47,24 +68,30 @@ static int parse(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--version")) {
 			printf("rpmsg-lua %s (%s)\n", RPMSG_VERSION, LUA_RELEASE);
 			return -1;
-		} else if (!strcmp(a, "--sim")) {
-			if (++i == argc) {
-				fprintf(stderr, "rpmsg-lua: --sim needs a FIRMWARE.lua\n");
-				return EXIT_USAGE;
+		} else if (!strcmp(a, "--check")) {
+			o->check = true;
+		} else if (!strcmp(a, "--sim") || !strcmp(a, "--handler-timeout")) {
+			if (++i == argc)
+				return usage_error("%s needs a value", a);
+			if (!strcmp(a, "--sim")) {
+				o->sim_firmware = argv[i];
+				continue;
 			}
-			o->sim_firmware = argv[i];
+			char *end;
+			errno = 0;
+			long ms = strtol(argv[i], &end, 10);
+			if (errno || *end || end == argv[i] || ms < 0 || ms > 3600000)
+				return usage_error("--handler-timeout wants milliseconds, not '%s'", argv[i]);
+			o->timeout_ms = (int)ms;
 		} else if (!strcmp(a, "--")) {
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "rpmsg-lua: unknown option '%s'\n%s", a, usage);
-			return EXIT_USAGE;
+			return usage_error("unknown option '%s'", a);
 		}
 	}
-	if (i == argc) {
-		fprintf(stderr, "rpmsg-lua: no script given\n%s", usage);
-		return EXIT_USAGE;
-	}
+	if (i == argc)
+		return usage_error("%s", "no script given");
 	o->script = argv[i];
 	o->argc = argc - i - 1;
 	o->argv = argv + i + 1;
@@ -77,11 +104,53 @@ static void stop(int signo, void *loop)
 	loop_stop(loop);
 }
 
-static void hangup(int signo, void *ctx)
+/* --check: the script's top level against a simulated control device. */
+static int check(const struct options *o, struct loop *loop)
 {
-	(void)signo;
-	(void)ctx;
-	fprintf(stderr, "rpmsg-lua: SIGHUP ignored\n");
+	struct rpmsg_sim *sim = rpmsg_sim_new();
+	struct host h;
+	int status = EXIT_SCRIPT;
+	if (host_init(&h, loop, rpmsg_sim_backend(sim, RPMSG_SIM_HOST), o->script, o->argc,
+		      o->argv, o->timeout_ms) == 0 && host_load(&h) == LUA_OK) {
+		printf("%s: ok\n", o->script);
+		status = EXIT_OK;
+	}
+	host_close(&h);
+	rpmsg_sim_free(sim);
+	return status;
+}
+
+static int run(const struct options *o, struct loop *loop)
+{
+	struct rpmsg_sim *sim = NULL;
+	struct rpmsg_backend *backend = rpmsg_kernel_backend();
+	struct host firmware = { 0 }, script = { 0 };
+	struct rpmsg_err e;
+	int status = EXIT_SCRIPT;
+	if (o->sim_firmware) {
+		sim = rpmsg_sim_new();
+		backend = rpmsg_sim_backend(sim, RPMSG_SIM_HOST);
+		if (host_init(&firmware, loop, rpmsg_sim_backend(sim, RPMSG_SIM_REMOTE),
+			      o->sim_firmware, 0, NULL, o->timeout_ms) < 0 ||
+		    host_load(&firmware) != LUA_OK)
+			goto out;
+	}
+	if (host_init(&script, loop, backend, o->script, o->argc, o->argv, o->timeout_ms) < 0 ||
+	    host_load(&script) != LUA_OK)
+		goto out;
+	if (host_enable_reload(&script, &e) < 0)
+		rpmsg_logf("reload on file change is off: %s", e.msg);
+	int r = loop_run(loop);
+	if (r < 0) {
+		fprintf(stderr, "rpmsg-lua: event loop: %s\n", strerror(-r));
+		goto out;
+	}
+	status = EXIT_OK;
+out:
+	host_close(&script);
+	host_close(&firmware);
+	rpmsg_sim_free(sim);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -93,44 +162,12 @@ int main(int argc, char **argv)
 
 	struct rpmsg_err e;
 	struct loop *loop = loop_new(&e);
-	if (!loop) {
+	if (!loop || loop_signal(loop, SIGINT, stop, loop, &e) < 0 ||
+	    loop_signal(loop, SIGTERM, stop, loop, &e) < 0) {
 		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
 		return EXIT_SCRIPT;
 	}
-	if (loop_signal(loop, SIGINT, stop, loop, &e) < 0 ||
-	    loop_signal(loop, SIGTERM, stop, loop, &e) < 0 ||
-	    loop_signal(loop, SIGHUP, hangup, NULL, &e) < 0) {
-		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
-		return EXIT_SCRIPT;
-	}
-
-	struct rpmsg_sim *sim = NULL;
-	struct rpmsg_backend *backend = rpmsg_kernel_backend();
-	lua_State *firmware = NULL;
-	int status = EXIT_OK;
-	if (o.sim_firmware) {
-		sim = rpmsg_sim_new();
-		backend = rpmsg_sim_backend(sim, RPMSG_SIM_HOST);
-		firmware = host_new_state(loop, rpmsg_sim_backend(sim, RPMSG_SIM_REMOTE), o.sim_firmware);
-		if (!firmware || host_run_script(firmware, o.sim_firmware, 0, NULL) != LUA_OK)
-			status = EXIT_SCRIPT;
-	}
-	lua_State *L = status ? NULL : host_new_state(loop, backend, o.script);
-	if (!status && (!L || host_run_script(L, o.script, o.argc, o.argv) != LUA_OK))
-		status = EXIT_SCRIPT;
-	if (!status) {
-		r = loop_run(loop);
-		if (r < 0) {
-			fprintf(stderr, "rpmsg-lua: event loop: %s\n", strerror(-r));
-			status = EXIT_SCRIPT;
-		}
-	}
-	/* Closing the states destroys the endpoints they created. */
-	if (L)
-		lua_close(L);
-	if (firmware)
-		lua_close(firmware);
-	rpmsg_sim_free(sim);
+	int status = o.check ? check(&o, loop) : run(&o, loop);
 	loop_free(loop);
 	return status;
 }

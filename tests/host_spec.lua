@@ -22,7 +22,7 @@ describe("rpmsg-lua", function()
     assert.matches("unknown option '%-%-frobnicate'", err)
     status, _, err = host({"--sim"})
     assert.equal(2, status)
-    assert.matches("%-%-sim needs a FIRMWARE.lua", err)
+    assert.matches("%-%-sim needs a value", err)
   end)
 
   it("exits 1 with file and line on stderr when the script has a syntax error", function()
