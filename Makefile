@@ -16,11 +16,15 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 B := build
 DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq
 LOOP     := timer_heap loop dirwatch
-BINDINGS := lrpmsg l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch
-HOST     := host main
+BINDINGS := lrpmsg l_host l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch
+HOST     := host host_repl host_terminal host_console main
 MODULE_OBJS := $(addsuffix .o,$(DEVICE) $(LOOP) $(BINDINGS) embedded)
 LUA_SOURCES := $(sort $(wildcard lua/*.lua))
 HOST_OBJS   := $(addsuffix .o,$(HOST))
+
+# Line editing in the REPL when libedit is there (BSD licence); plain lines if not.
+EDIT_CFLAGS = $(shell pkg-config --exists libedit && echo -DHAVE_LIBEDIT $$(pkg-config --cflags libedit))
+EDIT_LIBS   = $(shell pkg-config --exists libedit && pkg-config --libs libedit)
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -30,6 +34,8 @@ all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
 $(B)/%.o: runtime/%.c runtime/*.h | $(B)
 	$(CC) $(CFLAGS) -c -o $@ $<
+$(B)/host_terminal.o: CFLAGS += $(EDIT_CFLAGS)
+$(B)/asan/host_terminal.o: CFLAGS += $(EDIT_CFLAGS)
 $(B)/embedded.c: runtime/embed.lua $(LUA_SOURCES) | $(B)
 	lua5.4 runtime/embed.lua $@ $(LUA_SOURCES)
 $(B)/embedded.o: $(B)/embedded.c runtime/embedded.h
@@ -37,7 +43,7 @@ $(B)/embedded.o: $(B)/embedded.c runtime/embedded.h
 $(B)/asan/embedded.o: $(B)/embedded.c runtime/embedded.h | $(B)/asan
 	$(CC) $(CFLAGS) $(SANITIZE) -Iruntime -c -o $@ $<
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
-	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lm -ldl
+	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))
 	$(CC) $(CFLAGS) -shared -o $@ $^
 
@@ -46,7 +52,7 @@ asan: $(B)/asan/rpmsg-lua $(B)/asan/rpmsg.so
 $(B)/asan/%.o: runtime/%.c runtime/*.h | $(B)/asan
 	$(CC) $(CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
 $(B)/asan/rpmsg-lua: $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_OBJS))
-	$(CC) $(CFLAGS) $(SANITIZE) -rdynamic -o $@ $^ $(LUA_LIBS) -lm -ldl
+	$(CC) $(CFLAGS) $(SANITIZE) -rdynamic -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
 	$(CC) $(CFLAGS) $(SANITIZE) -shared -o $@ $^
 

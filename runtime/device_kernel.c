@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* One endpoint node under a control device, as sysfs shows it. */
@@ -84,8 +86,8 @@ static int kernel_ctrl_open(struct rpmsg_backend *b, const char *path, int index
 	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
 	if (c->fd < 0) {
 		int err = errno;
-		return rpmsg_fail_errno(e, err, "open %s%s", c->path,
-					err == ENOENT ? " (is rpmsg_ctrl loaded and the remote running?)" : "");
+		return rpmsg_fail(e, err, "open %s: %s%s", c->path, strerror(err),
+				  err == ENOENT ? " (is rpmsg_ctrl loaded and the remote running?)" : "");
 	}
 	if (c->index < 0) {
 		close(c->fd);
@@ -127,9 +129,30 @@ static int find_new(const struct child *c, void *ctx)
 	return 1;
 }
 
+/* A control fd outlives its device when the remote goes away, and
+ * CREATE_EPT on it then fails with a kernel warning: check first that sysfs
+ * still shows rpmsg_ctrlN with our fd's device number. */
+static int check_ctrl_alive(const struct rpmsg_ctrl *c, struct rpmsg_err *e)
+{
+	char path[PATH_MAX], dev[32];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/class/rpmsg/rpmsg_ctrl%d/dev", rpmsg_sysfs_root(), c->index);
+	if (fstat(c->fd, &st) < 0 || !S_ISCHR(st.st_mode))
+		return 0;   /* not a device (a prepared test tree): nothing to compare */
+	unsigned maj, min;
+	if (sysfs_read(path, dev, sizeof dev) < 0 || sscanf(dev, "%u:%u", &maj, &min) != 2 ||
+	    makedev(maj, min) != st.st_rdev)
+		return rpmsg_fail(e, ENODEV, "%s is gone (the remote processor stopped?): open the "
+				  "control device again", c->path);
+	return 0;
+}
+
 static int kernel_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, int *dev_index,
 			 struct rpmsg_err *e)
 {
+	int r = check_ctrl_alive(c, e);
+	if (r < 0)
+		return r;
 	struct snapshot s = { .info = info, .found = -1 };
 	each_child(c->index, mark_seen, &s);
 	struct rpmsg_endpoint_info k;
@@ -225,8 +248,8 @@ static int kernel_ep_open(struct rpmsg_backend *b, const char *path, int index,
 	ep->fd = open(ep->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (ep->fd < 0) {
 		int err = errno;
-		return rpmsg_fail_errno(e, err, "open %s%s", ep->path,
-					err == EBUSY ? " (an endpoint has one opener at a time)" : "");
+		return rpmsg_fail(e, err, "open %s: %s%s", ep->path, strerror(err),
+				  err == EBUSY ? " (an endpoint has one opener at a time)" : "");
 	}
 	if (ep->index >= 0)
 		describe_endpoint(ep);

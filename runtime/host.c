@@ -4,7 +4,6 @@
  * endpoints go, adopted endpoints take the new handlers) or abort (whatever
  * the new chunk made goes, the local modules are put back). */
 #include "host.h"
-#include "lrpmsg.h"
 #include "lrpmsg_host.h"
 
 #include <lauxlib.h>
@@ -17,7 +16,7 @@
 
 static void set_dir(struct host *h)
 {
-	const char *slash = strrchr(h->script, '/');
+	const char *slash = h->script ? strrchr(h->script, '/') : NULL;
 	if (!slash)
 		snprintf(h->dir, sizeof h->dir, ".");
 	else if (slash == h->script)
@@ -107,12 +106,13 @@ int host_load(struct host *h)
 	int env = lua_gettop(L);
 
 	int gen = rpmsg_generation_begin(L);
-	int status = luaL_loadfilex(L, h->script, "bt");
+	/* No script (rpmsg-lua -i alone): an empty generation for the REPL. */
+	int status = h->script ? luaL_loadfilex(L, h->script, "bt") : luaL_loadstring(L, "");
 	if (status == LUA_OK) {
 		lua_pushvalue(L, env);
 		lua_setupvalue(L, -2, 1);   /* the chunk's _ENV */
 		char what[PATH_MAX + 32];
-		snprintf(what, sizeof what, "%s (top level)", h->script);
+		snprintf(what, sizeof what, "%s (top level)", h->script ? h->script : "REPL");
 		status = rpmsg_host_pcall(L, 0, 0, what);
 	}
 	if (status != LUA_OK) {
@@ -174,6 +174,8 @@ static void file_changed(const char *name, void *ctx)
 
 int host_enable_reload(struct host *h, struct rpmsg_err *e)
 {
+	if (!h->script)
+		return 0;
 	h->settle.fn = settled;
 	loop_set_prepare(h->loop, prepare, h);
 	int r = loop_signal(h->loop, SIGHUP, hangup, h, e);

@@ -386,6 +386,38 @@ static int l_tostring(lua_State *L)
 
 /* ---- constructors ------------------------------------------------------ */
 
+static void collect_endpoint(lua_State *L, int idx, void *ctx)
+{
+	(void)ctx;
+	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	if (le && le->ep) {
+		lua_pushvalue(L, idx);
+		lua_rawseti(L, 1, (lua_Integer)luaL_len(L, 1) + 1);
+	}
+}
+
+static int by_name(lua_State *L)
+{
+	lua_getfield(L, 1, "name");
+	lua_getfield(L, 2, "name");
+	lua_pushboolean(L, strcmp(luaL_optstring(L, -2, ""), luaL_optstring(L, -1, "")) < 0);
+	return 1;
+}
+
+int rpmsg_l_endpoints(lua_State *L)
+{
+	lua_settop(L, 0);
+	lua_newtable(L);
+	rpmsg_each_anchored(L, collect_endpoint, NULL);
+	lua_getglobal(L, "table");
+	lua_getfield(L, -1, "sort");
+	lua_pushvalue(L, 1);
+	lua_pushcfunction(L, by_name);
+	lua_call(L, 2, 0);
+	lua_settop(L, 1);
+	return 1;
+}
+
 int rpmsg_l_open_endpoint(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);

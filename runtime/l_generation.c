@@ -33,21 +33,3 @@ int rpmsg_generation_begin(lua_State *L)
 
 void rpmsg_generation_commit(lua_State *L) { finish(L, RPMSG_RETIRE_COMMIT); }
 void rpmsg_generation_abort(lua_State *L) { finish(L, RPMSG_RETIRE_ABORT); }
-
-bool rpmsg_host_take_reload_request(lua_State *L)
-{
-	struct rpmsg_runtime *rt = rpmsg_runtime(L);
-	bool asked = rt->reload_requested;
-	rt->reload_requested = false;
-	return asked;
-}
-
-void rpmsg_host_set_handler_timeout(lua_State *L, int ms)
-{
-	rpmsg_guard_install(L, rpmsg_runtime(L), ms);
-}
-
-int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what)
-{
-	return rpmsg_pcall(rpmsg_runtime(L), L, nargs, nresults, what);
-}

@@ -15,6 +15,12 @@
 static volatile sig_atomic_t interrupt_requested;
 
 void rpmsg_guard_interrupt(void) { interrupt_requested = 1; }
+bool rpmsg_guard_clear_interrupt(void)
+{
+	bool pending = interrupt_requested;
+	interrupt_requested = 0;
+	return pending;
+}
 
 static int message_handler(lua_State *L)
 {
@@ -41,17 +47,25 @@ static void watchdog(lua_State *L, lua_Debug *ar)
 	if (!rt || rt->depth == 0) {
 		/* Back to normal after a trip: check every HOOK_COUNT again. */
 		lua_sethook(L, watchdog, LUA_MASKCOUNT, HOOK_COUNT);
-		interrupt_requested = 0;
 		return;
 	}
-	bool late = rt->deadline_ms && loop_now_ms() > rt->deadline_ms;
-	if (!late && !interrupt_requested)
-		return;
-	lua_sethook(L, watchdog, LUA_MASKCOUNT, 1);
-	if (interrupt_requested)
-		luaL_error(L, "interrupted!");
-	luaL_error(L, "%s ran longer than %d ms and was aborted by the watchdog", rt->running,
-		   rt->handler_timeout_ms);
+	if (!rt->tripped) {
+		if (interrupt_requested) {
+			interrupt_requested = 0;   /* consumed by this chunk */
+			snprintf(rt->trip, sizeof rt->trip, "interrupted!");
+		} else if (rt->deadline_ms && loop_now_ms() > rt->deadline_ms) {
+			snprintf(rt->trip, sizeof rt->trip,
+				 "%s ran longer than %d ms and was aborted by the watchdog",
+				 rt->running, rt->handler_timeout_ms);
+		} else {
+			return;
+		}
+		rt->tripped = true;
+		/* From now on every instruction raises again, until the
+		 * outermost call has returned. */
+		lua_sethook(L, watchdog, LUA_MASKCOUNT, 1);
+	}
+	luaL_error(L, "%s", rt->trip);
 }
 
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms)
@@ -74,7 +88,7 @@ int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults,
 	int status = lua_pcall(L, nargs, nresults, base);
 	if (--rt->depth == 0) {
 		rt->deadline_ms = 0;
-		interrupt_requested = 0;
+		rt->tripped = false;
 	}
 	lua_remove(L, base);
 	return status;

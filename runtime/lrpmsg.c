@@ -269,6 +269,7 @@ static const luaL_Reg functions[] = {
 	{ "encode_info", rpmsg_l_encode_info },
 	{ "decode_info", rpmsg_l_decode_info },
 	{ "endpoint", rpmsg_l_endpoint },
+	{ "endpoints", rpmsg_l_endpoints },
 	{ "pair", rpmsg_l_pair },
 	{ "every", rpmsg_l_every },
 	{ "after", rpmsg_l_after },

@@ -11,8 +11,7 @@
 
 #include "device.h"
 #include "loop.h"
-
-#define RPMSG_VERSION "0.1.0"
+#include "lrpmsg_host.h"
 
 #define RPMSG_CTRL_TYPE "rpmsg.ctrl"
 #define RPMSG_ENDPOINT_TYPE "rpmsg.endpoint"
@@ -37,6 +36,8 @@ struct rpmsg_runtime {
 	int depth;                    /* nesting of rpmsg_pcall */
 	uint64_t deadline_ms;         /* of the outermost call; 0 when none */
 	char running[96];             /* what the outermost call runs */
+	bool tripped;                 /* the watchdog fired in the outermost call */
+	char trip[160];               /* and what it said */
 	/* Script generations (l_generation.c). Objects remember the generation
 	 * that made them; a reload loads generation load_gen beside gen. */
 	int gen;
@@ -74,13 +75,14 @@ int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults,
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms);
 /* From a signal handler: abort the running chunk ("interrupted!"). */
 void rpmsg_guard_interrupt(void);
+/* Drops an interrupt no chunk consumed; true if there was one. */
+bool rpmsg_guard_clear_interrupt(void);
 
 /* Pushes nil, message, ERRNAME and returns 3: luv's failure convention. */
 int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e);
 /* Raises a Lua error with e's message: for misuse. */
 int rpmsg_raise(lua_State *L, const struct rpmsg_err *e);
 
-void rpmsg_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reads {name=, src=, dst=} from the table at idx, raising on bad fields.
  * src and dst default to `dflt` when absent (-1: required). */
@@ -100,6 +102,7 @@ void rpmsg_watch_register(lua_State *L);
 int rpmsg_l_open_ctrl(lua_State *L);
 int rpmsg_l_open_endpoint(lua_State *L);
 int rpmsg_l_endpoint(lua_State *L);
+int rpmsg_l_endpoints(lua_State *L);
 int rpmsg_l_pair(lua_State *L);
 int rpmsg_l_every(lua_State *L);
 int rpmsg_l_after(lua_State *L);

@@ -27,6 +27,14 @@ int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what);
 int rpmsg_generation_begin(lua_State *L);
 void rpmsg_generation_commit(lua_State *L);
 void rpmsg_generation_abort(lua_State *L);
+/* From a SIGINT handler: abort the running chunk ("interrupted!"). */
+void rpmsg_host_interrupt(void);
+/* Drops a Ctrl-C that no running chunk consumed; true if there was one. */
+bool rpmsg_host_clear_interrupt(void);
+
+#define RPMSG_VERSION "0.1.0"
+/* One line to stderr with a timestamp. */
+void rpmsg_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True once after the script called rpmsg.reload(). */
 bool rpmsg_host_take_reload_request(lua_State *L);
 

@@ -3,7 +3,9 @@
  * means something: 0 normal stop, 1 the script failed to load, 2 usage. */
 #include "device_sim.h"
 #include "host.h"
-#include "lrpmsg.h"
+#include "host_console.h"
+#include "host_terminal.h"
+#include "lrpmsg_host.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -16,7 +18,9 @@ enum { EXIT_OK = 0, EXIT_SCRIPT = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
 	"usage: rpmsg-lua [options] SCRIPT [ARGS...]\n"
+	"       rpmsg-lua -i [options] [SCRIPT [ARGS...]]\n"
 	"       rpmsg-lua --check SCRIPT\n"
+	"       rpmsg-lua attach PATH\n"
 	"\n"
 	"Runs SCRIPT, a Lua 5.4 script using the `rpmsg` module, in one event loop\n"
 	"that dispatches the messages a co-processor sends over RPMsg.\n"
@@ -24,6 +28,12 @@ static const char usage[] =
 	"options:\n"
 	"  --sim FIRMWARE.lua      simulate the co-processor: no device is touched,\n"
 	"                          and the remote side of every endpoint is FIRMWARE.lua\n"
+	"  -i                      a REPL on the terminal, in the script's environment,\n"
+	"                          while the loop runs; Ctrl-C interrupts a chunk,\n"
+	"                          Ctrl-D leaves\n"
+	"  --console PATH          serve the same REPL on a unix socket (mode 0600,\n"
+	"                          root and our own uid only); `rpmsg-lua attach PATH`\n"
+	"                          connects to it\n"
 	"  --check                 load SCRIPT against a simulated control device,\n"
 	"                          report errors with file and line, run nothing;\n"
 	"                          exit 0 if it loads, 1 if not\n"
@@ -40,6 +50,8 @@ static const char usage[] =
 
 struct options {
 	const char *sim_firmware;
+	const char *console;
+	bool interactive;
 	const char *script;
 	bool check;
 	int timeout_ms;
@@ -70,11 +82,18 @@ static int parse(int argc, char **argv, struct options *o)
 			return -1;
 		} else if (!strcmp(a, "--check")) {
 			o->check = true;
-		} else if (!strcmp(a, "--sim") || !strcmp(a, "--handler-timeout")) {
+		} else if (!strcmp(a, "-i")) {
+			o->interactive = true;
+		} else if (!strcmp(a, "--sim") || !strcmp(a, "--handler-timeout") ||
+			   !strcmp(a, "--console")) {
 			if (++i == argc)
 				return usage_error("%s needs a value", a);
 			if (!strcmp(a, "--sim")) {
 				o->sim_firmware = argv[i];
+				continue;
+			}
+			if (!strcmp(a, "--console")) {
+				o->console = argv[i];
 				continue;
 			}
 			char *end;
@@ -90,6 +109,8 @@ static int parse(int argc, char **argv, struct options *o)
 			return usage_error("unknown option '%s'", a);
 		}
 	}
+	if (i == argc && o->interactive && !o->check)
+		return 0;   /* a REPL with no script */
 	if (i == argc)
 		return usage_error("%s", "no script given");
 	o->script = argv[i];
@@ -140,6 +161,14 @@ static int run(const struct options *o, struct loop *loop)
 		goto out;
 	if (host_enable_reload(&script, &e) < 0)
 		rpmsg_logf("reload on file change is off: %s", e.msg);
+	if (o->console && console_start(&script, o->console, &e) < 0) {
+		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
+		goto out;
+	}
+	if (o->interactive && terminal_start(&script, &e) < 0) {
+		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
+		goto out;
+	}
 	int r = loop_run(loop);
 	if (r < 0) {
 		fprintf(stderr, "rpmsg-lua: event loop: %s\n", strerror(-r));
@@ -147,6 +176,8 @@ static int run(const struct options *o, struct loop *loop)
 	}
 	status = EXIT_OK;
 out:
+	terminal_stop();
+	console_stop();
 	host_close(&script);
 	host_close(&firmware);
 	rpmsg_sim_free(sim);
@@ -155,6 +186,10 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "attach"))
+		return console_attach(argv[2]);
+	if (argc >= 2 && !strcmp(argv[1], "attach"))
+		return usage_error("%s", "attach needs exactly one PATH");
 	struct options o;
 	int r = parse(argc, argv, &o);
 	if (r)
@@ -162,7 +197,8 @@ int main(int argc, char **argv)
 
 	struct rpmsg_err e;
 	struct loop *loop = loop_new(&e);
-	if (!loop || loop_signal(loop, SIGINT, stop, loop, &e) < 0 ||
+	/* With -i, SIGINT interrupts chunks instead (host_terminal.c). */
+	if (!loop || (!o.interactive && loop_signal(loop, SIGINT, stop, loop, &e) < 0) ||
 	    loop_signal(loop, SIGTERM, stop, loop, &e) < 0) {
 		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
 		return EXIT_SCRIPT;

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are for the sourcing scripts
 # tests/kernel/common.sh: helpers shared by build-modules and run-in-guest.
 # Sourced, not run.  Owns: where things live (project dir, build/kernel/),
 # which Debian 6.1 kernel we build against and boot, and the "which package

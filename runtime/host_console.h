@@ -1,0 +1,17 @@
+/* The remote console: the REPL served on a unix socket (--console PATH) to
+ * `rpmsg-lua attach PATH`. The socket is created with mode 0600, and a peer
+ * whose uid (SO_PEERCRED) is neither root nor ours is refused. Any number of
+ * sessions at once; a session that drops leaves the host unharmed. */
+#ifndef RPMSG_HOST_CONSOLE_H
+#define RPMSG_HOST_CONSOLE_H
+
+#include "host.h"
+
+int console_start(struct host *h, const char *path, struct rpmsg_err *e);
+void console_stop(void);
+
+/* The client: copies stdin to the console and the console to stdout until
+ * the console closes. Returns an exit code. */
+int console_attach(const char *path);
+
+#endif

@@ -1,0 +1,26 @@
+/* What the host program may ask of the bindings (lrpmsg_host.h): bind a
+ * state to its loop and backend, arm the watchdog, run chunks under it, and
+ * take the requests a script makes of the host. */
+#include "lrpmsg.h"
+#include "lrpmsg_host.h"
+
+bool rpmsg_host_take_reload_request(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	bool asked = rt->reload_requested;
+	rt->reload_requested = false;
+	return asked;
+}
+
+void rpmsg_host_set_handler_timeout(lua_State *L, int ms)
+{
+	rpmsg_guard_install(L, rpmsg_runtime(L), ms);
+}
+
+int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what)
+{
+	return rpmsg_pcall(rpmsg_runtime(L), L, nargs, nresults, what);
+}
+
+void rpmsg_host_interrupt(void) { rpmsg_guard_interrupt(); }
+bool rpmsg_host_clear_interrupt(void) { return rpmsg_guard_clear_interrupt(); }

@@ -1,0 +1,111 @@
+-- The REPL on the terminal (-i) and on the console socket (--console, attach).
+local helper = require "tests.helper"
+local q, script = helper.q, helper.script
+
+local function sock_path()
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. ".sock"
+end
+
+local app = script([[
+  local rpmsg = require "rpmsg"
+  ep = assert(rpmsg.endpoint{name = "app", src = 1024, dst = 1025})
+  ep.on_message = function(m) rpmsg.log("v1 got %s", m) end
+]])
+local fw = script([[
+  local rpmsg = require "rpmsg"
+  local ep = assert(rpmsg.endpoint{name = "fw", src = 1025, dst = 1024})
+  rpmsg.every(50, function() ep:send("tick") end)
+]])
+
+-- Starts the host with a console, runs body (shell), stops the host.
+local function with_console(body, extra)
+  local path = sock_path()
+  local cmd = ("%s --console %s %s --sim %s %s & pid=$!; " ..
+    "for i in $(seq 50); do [ -S %s ] && break; sleep 0.05; done; %s; kill -TERM $pid; wait $pid")
+    :format(q(helper.bin), q(path), extra or "", q(fw), q(app), q(path), body(path))
+  return helper.sh(cmd)
+end
+
+describe("console", function()
+  it("evaluates 1+1, sees the script's endpoints, and replaces on_message live", function()
+    local input = table.concat({
+      "1+1",
+      "ep.name, #require('rpmsg').endpoints()",
+      "ep.on_message = function(m) require('rpmsg').log('live %s', m) end",
+      "", }, "\n")
+    local status, out, err = with_console(function(path)
+      return ("sleep 0.3; printf %%s %s | %s attach %s > /tmp/attach.out; echo attach=$? >> /tmp/attach.out; sleep 0.3")
+        :format(q(input), q(helper.bin), q(path))
+    end)
+    assert.equal(0, status, err)
+    local attached = io.open("/tmp/attach.out"):read("a")
+    assert.matches("console: .*\n> 2\n> app\t1\n> > attach=0\n$", attached)
+    assert.matches("v1 got tick", err)
+    assert.matches("live tick", err)
+    assert.is_true(err:find("live tick") > err:find("v1 got tick"))
+  end)
+
+  it("creates its socket with mode 0600", function()
+    local status, out = with_console(function(path) return "stat -c %a " .. q(path) end)
+    assert.equal(0, status)
+    assert.equal("600\n", out)
+  end)
+
+  it("refuses a second uid, by file mode and by peer credentials", function()
+    local status, out = with_console(function(path)
+      local as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups " .. q(helper.bin) .. " attach " .. q(path) .. " </dev/null"
+      return ("%s; echo exit=$?; chmod 666 %s; %s; echo exit=$?"):format(as_nobody, q(path), as_nobody)
+    end)
+    assert.equal(0, status)
+    assert.matches("^exit=1\n", out)   -- 0600: the kernel says no
+    assert.matches("rpmsg%-lua: console refused: your uid is neither root nor the host's\nexit=1\n$", out)
+  end)
+
+  it("serves several sessions, and one that drops leaves the host unharmed", function()
+    local status, out, err = with_console(function(path)
+      return table.concat({
+        -- a session that vanishes mid-statement
+        ("(printf 'for i = 1, 3 do\\n'; sleep 0.2) | timeout -s KILL 0.1 %s attach %s >/dev/null"):format(q(helper.bin), q(path)),
+        -- two at once
+        ("(printf 'x = 41\\n'; sleep 0.3) | %s attach %s > /tmp/s1 & s1=$!"):format(q(helper.bin), q(path)),
+        ("(sleep 0.1; printf 'x + 1\\n') | %s attach %s > /tmp/s2"):format(q(helper.bin), q(path)),
+        "wait $s1; cat /tmp/s1 /tmp/s2",
+      }, "\n")
+    end)
+    assert.equal(0, status, err)
+    assert.matches("^rpmsg%-lua [^\n]*\n> > rpmsg%-lua [^\n]*\n> 42\n> $", out)
+  end)
+
+  it("attach says why when there is no console", function()
+    local status, _, err = helper.sh(q(helper.bin) .. " attach /nonexistent.sock")
+    assert.equal(1, status)
+    assert.matches("cannot attach to /nonexistent.sock: No such file or directory", err)
+  end)
+end)
+
+describe("rpmsg-lua -i", function()
+  it("follows lua.c: values print, incomplete input continues, errors report", function()
+    local input = "1+1\nfor i = 1, 2 do\nprint(i)\nend\nerror('boom')\nreturn 'a', nil, 3\n"
+    local status, out = helper.sh(("printf %%s %s | %s -i"):format(q(input), q(helper.bin)))
+    assert.equal(0, status)   -- end of input leaves
+    assert.matches("\n> 2\n> >> >> 1\n2\n> stdin:1: boom\nstack traceback:\n.-\n> a\tnil\t3\n> \n$", out)
+  end)
+
+  it("evaluates in the script's environment while the loop runs", function()
+    local input = "ep.name\nrequire('rpmsg').stats().messages_in > 0\n"
+    local status, out = helper.sh(("(sleep 0.3; printf %%s %s) | %s -i --sim %s %s")
+      :format(q(input), q(helper.bin), q(fw), q(app)))
+    assert.equal(0, status)
+    assert.matches("> app\n> true\n", out)
+  end)
+
+  it("lets Ctrl-C interrupt a running chunk without killing the host", function()
+    local input = "while true do end\n'still here'\n"
+    local status, out = helper.sh(("(printf %%s %s; sleep 5) | %s -i --handler-timeout 0 & pid=$!; " ..
+      "sleep 0.5; kill -INT $pid; sleep 0.3; kill -TERM $pid; wait $pid"):format(q(input), q(helper.bin)))
+    assert.equal(0, status)
+    assert.matches("\n> interrupted!\nstack traceback:\n.-\n> still here\n", out)
+  end)
+end)
