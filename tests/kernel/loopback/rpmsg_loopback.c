@@ -48,6 +48,12 @@
 /* Same as virtio_rpmsg_bus: addresses below this are never handed out. */
 #define LOOP_RESERVED_ADDRESSES	1024
 
+/* Tests lower this to see the kernel's own EMSGSIZE, which userspace that
+ * refuses 497 bytes itself cannot otherwise provoke. */
+static int max_payload = LOOP_MAX_PAYLOAD;
+module_param(max_payload, int, 0644);
+MODULE_PARM_DESC(max_payload, "largest payload accepted, at most 496 (default 496)");
+
 static bool pollout;
 module_param(pollout, bool, 0644);
 MODULE_PARM_DESC(pollout,
@@ -188,7 +194,7 @@ static int loop_send_offchannel_raw(struct rpmsg_endpoint *ept, u32 src,
 		return -EINVAL;
 	}
 
-	if (len < 0 || len > LOOP_MAX_PAYLOAD) {
+	if (len < 0 || len > min_t(int, READ_ONCE(max_payload), LOOP_MAX_PAYLOAD)) {
 		dev_err(dev, "message is too big (%d)\n", len);
 		return -EMSGSIZE;
 	}
