@@ -93,6 +93,10 @@ void rpmsg_ctrl_close(struct rpmsg_ctrl *c);
 /* Endpoints. Opened O_RDWR|O_NONBLOCK|O_CLOEXEC. */
 struct rpmsg_ep *rpmsg_ep_open(struct rpmsg_backend *b, const char *path, int index,
 			       struct rpmsg_err *e);
+/* An fd this process was given (inherited, or from a socket library): a
+ * SOCK_SEQPACKET socket, or an open /dev/rpmsgN. Made non-blocking; the
+ * endpoint owns it from now on. */
+struct rpmsg_ep *rpmsg_ep_adopt(int fd, struct rpmsg_err *e);
 /* Two connected in-process endpoints over SOCK_SEQPACKET. */
 int rpmsg_ep_pair(struct rpmsg_ep **a, struct rpmsg_ep **b, struct rpmsg_err *e);
 /* Sends one message. More than RPMSG_MAX_MESSAGE bytes is refused before any

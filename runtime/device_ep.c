@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +45,8 @@ struct rpmsg_ep *rpmsg_ep_open(struct rpmsg_backend *b, const char *path, int in
 	return ep;
 }
 
-/* The ends of a pair have no backend: nothing to create or destroy. */
+/* The ends of a pair, and adopted fds, have no backend: nothing to create
+ * or destroy (DESTROY on an adopted device fd is not ours to issue). */
 static int pair_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
 {
 	(void)e;
@@ -66,6 +69,45 @@ int rpmsg_socket_endpoint(int fd, struct rpmsg_ep *ep)
 	ep->fd = fd;
 	ep->is_socket = true;
 	return 0;
+}
+
+struct rpmsg_ep *rpmsg_ep_adopt(int fd, struct rpmsg_err *e)
+{
+	struct stat st;
+	int type = 0;
+	socklen_t len = sizeof type;
+	if (fstat(fd, &st) < 0) {
+		rpmsg_fail_errno(e, errno, "fd %d", fd);
+		return NULL;
+	}
+	bool sock = S_ISSOCK(st.st_mode);
+	if (sock && (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)) {
+		rpmsg_fail(e, EINVAL, "fd %d is a socket but not SOCK_SEQPACKET: message boundaries "
+			   "would be lost", fd);
+		return NULL;
+	}
+	if (!sock && !S_ISCHR(st.st_mode)) {
+		rpmsg_fail(e, EINVAL, "fd %d is neither a SOCK_SEQPACKET socket nor a device", fd);
+		return NULL;
+	}
+	struct rpmsg_ep *ep = calloc(1, sizeof *ep);
+	if (!ep) {
+		rpmsg_fail(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	ep->backend = &pair_backend;
+	ep->fd = fd;
+	ep->index = ep->ctrl_index = -1;
+	snprintf(ep->path, sizeof ep->path, "fd %d", fd);
+	if (sock && rpmsg_socket_endpoint(fd, ep) < 0) {
+		rpmsg_fail_errno(e, errno, "fd %d", fd);
+		free(ep);
+		return NULL;
+	}
+	return ep;
 }
 
 int rpmsg_ep_pair(struct rpmsg_ep **a, struct rpmsg_ep **b, struct rpmsg_err *e)

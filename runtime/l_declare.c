@@ -38,8 +38,8 @@ static struct rpmsg_ep *create_and_open(lua_State *L, struct rpmsg_runtime *rt, 
 /* What identifies a declared endpoint across reloads: (ctrl, name, src,
  * dst) for one we create, the node for one we open. */
 struct decl {
-	bool dev;
-	int index;            /* ctrl index, or dev index */
+	enum { DECL_CREATE, DECL_DEV, DECL_FD } kind;
+	int index;            /* ctrl index, dev index, or fd */
 	struct rpmsg_info info;
 	struct lendpoint *match;
 	int match_idx;
@@ -49,19 +49,25 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 {
 	memset(d, 0, sizeof *d);
 	d->index = -1;
-	int type = lua_getfield(L, spec, "dev");
-	d->dev = type != LUA_TNIL;
-	if (!d->dev) {
+	if (lua_getfield(L, spec, "fd") != LUA_TNIL) {
+		d->kind = DECL_FD;
+		d->index = (int)luaL_checkinteger(L, -1);
 		lua_pop(L, 1);
-		type = lua_getfield(L, spec, "ctrl");
+		return;
+	}
+	lua_pop(L, 1);
+	d->kind = lua_getfield(L, spec, "dev") != LUA_TNIL ? DECL_DEV : DECL_CREATE;
+	if (d->kind == DECL_CREATE) {
+		lua_pop(L, 1);
+		lua_getfield(L, spec, "ctrl");
 	}
 	int index;
 	const char *path = rpmsg_check_device(L, -1, &index);
-	d->index = path ? rpmsg_parse_index(path, d->dev ? "rpmsg" : "rpmsg_ctrl") : index;
+	d->index = path ? rpmsg_parse_index(path, d->kind == DECL_DEV ? "rpmsg" : "rpmsg_ctrl") : index;
 	lua_pop(L, 1);
-	if (!d->dev && lua_getfield(L, spec, "dst") != LUA_TNIL)
+	if (d->kind == DECL_CREATE && lua_getfield(L, spec, "dst") != LUA_TNIL)
 		rpmsg_check_info(L, spec, &d->info, RPMSG_ANY);
-	if (!d->dev)
+	if (d->kind == DECL_CREATE)
 		lua_pop(L, 1);
 }
 
@@ -70,12 +76,21 @@ static void find_adoptable(lua_State *L, int idx, void *ctx)
 	struct decl *d = ctx;
 	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le || d->match || !le->ep || le->ep->dead || le->gen != le->rt->gen ||
-	    le->adopted_gen == le->rt->load_gen || le->owned == d->dev)
+	    le->adopted_gen == le->rt->load_gen || le->owned != (d->kind == DECL_CREATE))
 		return;
 	const struct rpmsg_ep *ep = le->ep;
-	bool same = d->dev ? ep->index == d->index
-			   : ep->ctrl_index == d->index && ep->info.src == d->info.src &&
-				     ep->info.dst == d->info.dst && strcmp(ep->info.name, d->info.name) == 0;
+	bool same;
+	switch (d->kind) {
+	case DECL_FD:
+		same = ep->fd == d->index;
+		break;
+	case DECL_DEV:
+		same = ep->index == d->index;
+		break;
+	default:
+		same = ep->ctrl_index == d->index && ep->info.src == d->info.src &&
+		       ep->info.dst == d->info.dst && strcmp(ep->info.name, d->info.name) == 0;
+	}
 	if (same) {
 		d->match = le;
 		lua_pushvalue(L, idx);
@@ -122,7 +137,13 @@ int rpmsg_l_endpoint(lua_State *L)
 	struct rpmsg_err e;
 	struct rpmsg_ep *ep;
 	bool owned;
-	if (lua_getfield(L, 1, "dev") != LUA_TNIL) {
+	if (lua_getfield(L, 1, "fd") != LUA_TNIL) {
+		/* An fd we were given: watched, never destroyed, closed with us. */
+		lua_Integer fd = luaL_checkinteger(L, -1);
+		luaL_argcheck(L, fd >= 0 && fd < 1 << 30, 1, "fd out of range");
+		ep = rpmsg_ep_adopt((int)fd, &e);
+		owned = false;
+	} else if (lua_getfield(L, 1, "dev") != LUA_TNIL) {
 		/* An existing /dev/rpmsgN: watched, but not ours to destroy. */
 		int index;
 		const char *path = rpmsg_check_device(L, -1, &index);
@@ -132,7 +153,7 @@ int rpmsg_l_endpoint(lua_State *L)
 		ep = create_and_open(L, rt, 1, &e);
 		owned = true;
 	}
-	lua_pop(L, 1);
+	lua_settop(L, 1);
 	if (!ep)
 		return rpmsg_push_error(L, &e);
 	rpmsg_push_endpoint(L, rt, ep, owned);

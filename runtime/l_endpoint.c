@@ -68,6 +68,55 @@ static void let_go(lua_State *L, struct lendpoint *le)
 	}
 }
 
+/* Pops the first live task waiting in ep:receive, pushing its userdata;
+ * NULL (nothing pushed) when none waits. */
+static struct ltask *pop_waiter(lua_State *L, int idx)
+{
+	lua_getiuservalue(L, idx, WAITERS);
+	for (;;) {
+		lua_Integer n = luaL_len(L, -1);
+		if (n == 0) {
+			lua_pop(L, 1);
+			return NULL;
+		}
+		lua_getglobal(L, "table");
+		lua_getfield(L, -1, "remove");
+		lua_remove(L, -2);
+		lua_pushvalue(L, -2);
+		lua_pushinteger(L, 1);
+		lua_call(L, 2, 1);
+		struct ltask *t = rpmsg_task_check(L, -1);
+		if (!rpmsg_task_done(t)) {   /* cancelled tasks may linger here */
+			lua_remove(L, -2);
+			return t;
+		}
+		lua_pop(L, 1);
+	}
+}
+
+static bool has_waiters(lua_State *L, int idx)
+{
+	lua_getiuservalue(L, idx, WAITERS);
+	bool any = luaL_len(L, -1) > 0;
+	lua_pop(L, 1);
+	return any;
+}
+
+/* Resumes every waiting task with nil, reason, "EPIPE". */
+static void wake_waiters(lua_State *L, int idx, const char *reason)
+{
+	struct ltask *t;
+	while ((t = pop_waiter(L, idx))) {
+		rpmsg_task_unblock(t);
+		lua_State *co = rpmsg_task_thread(t);
+		lua_pushnil(co);
+		lua_pushfstring(co, "endpoint closed (%s)", reason);
+		lua_pushliteral(co, "EPIPE");
+		rpmsg_task_resume(t, 3);
+		lua_pop(L, 1);
+	}
+}
+
 /* Fires on_close(reason) once, and stops everything the loop held. */
 static void closed(lua_State *L, int idx, struct lendpoint *le, const char *reason)
 {
@@ -81,6 +130,7 @@ static void closed(lua_State *L, int idx, struct lendpoint *le, const char *reas
 	if (le->close_notified)
 		return;
 	le->close_notified = true;
+	wake_waiters(L, idx, reason);
 	if (get_field(L, idx, "on_close") == LUA_TFUNCTION) {
 		lua_pushstring(L, reason);
 		lua_pushvalue(L, idx);
@@ -115,6 +165,15 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 			return;
 		}
 		le->rt->messages_in++;
+		struct ltask *t = pop_waiter(L, idx);
+		if (t) {   /* a waiting coroutine goes first */
+			rpmsg_task_unblock(t);
+			lua_pushlstring(rpmsg_task_thread(t), buf, (size_t)n);
+			rpmsg_task_resume(t, 1);
+			lua_pop(L, 1);
+			rpmsg_endpoint_update_watch(L, idx, le);
+			continue;
+		}
 		get_field(L, idx, "on_message");
 		lua_pushlstring(L, buf, (size_t)n);
 		lua_pushvalue(L, idx);
@@ -146,7 +205,7 @@ void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le)
 {
 	if (!le->ep || le->close_notified)
 		return;
-	bool has_message = get_field(L, idx, "on_message") != LUA_TNIL;
+	bool has_message = get_field(L, idx, "on_message") != LUA_TNIL || has_waiters(L, idx);
 	bool has_close = get_field(L, idx, "on_close") != LUA_TNIL;
 	lua_pop(L, 2);
 	uint32_t events = has_message ? LOOP_IN : 0;
@@ -185,7 +244,7 @@ static void flush(struct loop_timer *t)
 
 int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep *ep, bool owned)
 {
-	struct lendpoint *le = lua_newuserdatauv(L, sizeof *le, 2);
+	struct lendpoint *le = lua_newuserdatauv(L, sizeof *le, USER_VALUES);
 	memset(le, 0, sizeof *le);
 	le->ep = ep;
 	le->rt = rt;
@@ -195,6 +254,8 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 	loop_timer_init(&le->retry, flush, le);
 	lua_newtable(L);
 	lua_setiuservalue(L, -2, LIVE_FIELDS);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, WAITERS);
 	luaL_setmetatable(L, RPMSG_ENDPOINT_TYPE);
 	return 1;
 }
@@ -257,6 +318,75 @@ static int l_recv(lua_State *L)
 			return rpmsg_push_error(L, &e);
 		}
 	}
+}
+
+static void receive_timed_out(struct ltask *t, void *ctx)
+{
+	struct lendpoint *le = ctx;
+	lua_State *L = le->rt->L;
+	/* Out of the waiting list, then back to the task with a timeout. */
+	if (rpmsg_push_anchored(L, le) != LUA_TNIL) {
+		int idx = lua_gettop(L);
+		lua_getiuservalue(L, idx, WAITERS);
+		lua_Integer n = luaL_len(L, -1);
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_rawgeti(L, -1, i);
+			bool me = lua_touserdata(L, -1) == (void *)t;
+			lua_pop(L, 1);
+			if (!me)
+				continue;
+			for (; i < n; i++) {
+				lua_rawgeti(L, -1, i + 1);
+				lua_rawseti(L, -2, i);
+			}
+			lua_pushnil(L);
+			lua_rawseti(L, -2, n);
+			break;
+		}
+		lua_pop(L, 1);
+		rpmsg_endpoint_update_watch(L, idx, le);
+		lua_pop(L, 1);
+	} else {
+		lua_pop(L, 1);
+	}
+	lua_State *co = rpmsg_task_thread(t);
+	lua_pushnil(co);
+	lua_pushliteral(co, "timeout");
+	lua_pushliteral(co, "ETIMEDOUT");
+	rpmsg_task_resume(t, 3);
+}
+
+static int l_receive(lua_State *L)
+{
+	struct lendpoint *le = check_open(L, 1);
+	lua_Integer timeout = luaL_optinteger(L, 2, -1);
+	luaL_argcheck(L, timeout >= -1 && timeout <= 1 << 30, 2, "timeout out of range");
+	struct ltask *t = rpmsg_task_current(L);
+	if (!t)
+		return luaL_error(L, "rpmsg: ep:receive must be called inside rpmsg.spawn "
+				  "(ep:recv blocks the whole loop instead)");
+	struct rpmsg_err e;
+	if (!has_waiters(L, 1)) {   /* nobody is ahead of us: take what is queued */
+		char buf[RPMSG_MAX_MESSAGE];
+		ssize_t n = rpmsg_ep_recv(le->ep, buf, sizeof buf, &e);
+		if (n >= 0) {
+			le->rt->messages_in++;
+			lua_pushlstring(L, buf, (size_t)n);
+			return 1;
+		}
+		if (n != -EAGAIN)
+			return rpmsg_push_error(L, &e);
+	} else if (le->ep->dead) {
+		rpmsg_ep_recv(le->ep, NULL, 0, &e);
+		return rpmsg_push_error(L, &e);
+	}
+	lua_getiuservalue(L, 1, WAITERS);
+	rpmsg_push_anchored(L, t);
+	lua_rawseti(L, -2, luaL_len(L, -2) + 1);
+	lua_pop(L, 1);
+	rpmsg_endpoint_keep(L, 1, le);
+	rpmsg_endpoint_update_watch(L, 1, le);
+	return rpmsg_task_block(L, t, (int)timeout, receive_timed_out, le);
 }
 
 static int l_destroy(lua_State *L)
@@ -447,6 +577,7 @@ void rpmsg_endpoint_register(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{ "send", l_send },
 		{ "recv", l_recv },
+		{ "receive", l_receive },
 		{ "destroy", l_destroy },
 		{ "close", l_close },
 		{ NULL, NULL },

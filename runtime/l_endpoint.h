@@ -21,8 +21,9 @@ struct lendpoint {
 };
 
 /* User values: 1 the live fields (handlers the loop calls), 2 the fields a
- * reload in progress has set on an adopted endpoint, swapped in at commit. */
-enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2 };
+ * reload in progress has set on an adopted endpoint, swapped in at commit,
+ * 3 the tasks waiting in ep:receive, first come first served. */
+enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, USER_VALUES = 3 };
 
 int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep *ep, bool owned);
 /* Anchors it: the loop may point at it, so the script need not. */

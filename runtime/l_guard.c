@@ -76,21 +76,52 @@ void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms)
 	lua_sethook(L, watchdog, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
+/* Only the outermost call sets the deadline: nested calls share it. */
+static void guard_enter(struct rpmsg_runtime *rt, const char *what)
+{
+	if (rt->depth++ == 0) {
+		snprintf(rt->running, sizeof rt->running, "%s", what);
+		rt->deadline_ms = rt->handler_timeout_ms ? loop_now_ms() + (uint64_t)rt->handler_timeout_ms : 0;
+	}
+}
+
+static void guard_leave(struct rpmsg_runtime *rt)
+{
+	if (--rt->depth == 0) {
+		rt->deadline_ms = 0;
+		rt->tripped = false;
+	}
+}
+
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
 {
 	int base = lua_gettop(L) - nargs;
 	lua_pushcfunction(L, message_handler);
 	lua_insert(L, base);
-	if (rt->depth++ == 0) {
-		snprintf(rt->running, sizeof rt->running, "%s", what);
-		rt->deadline_ms = rt->handler_timeout_ms ? loop_now_ms() + (uint64_t)rt->handler_timeout_ms : 0;
-	}
+	guard_enter(rt, what);
 	int status = lua_pcall(L, nargs, nresults, base);
-	if (--rt->depth == 0) {
-		rt->deadline_ms = 0;
-		rt->tripped = false;
-	}
+	guard_leave(rt);
 	lua_remove(L, base);
+	return status;
+}
+
+static void report_error(struct rpmsg_runtime *rt, const char *what, const char *trace);
+
+int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what)
+{
+	guard_enter(rt, what);
+	int nres = 0;
+	int status = lua_resume(co, rt->L, nargs, &nres);
+	guard_leave(rt);
+	if (status == LUA_OK || status == LUA_YIELD) {
+		lua_pop(co, nres);
+		return status;
+	}
+	const char *msg = lua_tostring(co, -1);
+	luaL_traceback(rt->L, co, msg ? msg : "(error object is not a string)", 0);
+	rt->handler_errors++;
+	report_error(rt, what, lua_tostring(rt->L, -1));
+	lua_pop(rt->L, 1);
 	return status;
 }
 

@@ -274,6 +274,8 @@ static const luaL_Reg functions[] = {
 	{ "every", rpmsg_l_every },
 	{ "after", rpmsg_l_after },
 	{ "watch", rpmsg_l_watch },
+	{ "spawn", rpmsg_l_spawn },
+	{ "sleep", rpmsg_l_sleep },
 	{ "log", l_log },
 	{ "run", l_run },
 	{ "stop", l_stop },
@@ -318,6 +320,7 @@ int luaopen_rpmsg(lua_State *L)
 		rpmsg_endpoint_register(L);
 		rpmsg_timer_register(L);
 		rpmsg_watch_register(L);
+		rpmsg_task_register(L);
 		preload_embedded(L);
 	}
 	luaL_newlib(L, functions);

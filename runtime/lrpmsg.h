@@ -17,6 +17,7 @@
 #define RPMSG_ENDPOINT_TYPE "rpmsg.endpoint"
 #define RPMSG_TIMER_TYPE "rpmsg.timer"
 #define RPMSG_WATCH_TYPE "rpmsg.watch"
+#define RPMSG_TASK_TYPE "rpmsg.task"
 
 struct rpmsg_runtime {
 	lua_State *L;                 /* the thread callbacks run on */
@@ -58,6 +59,7 @@ enum rpmsg_retire { RPMSG_RETIRE_COMMIT, RPMSG_RETIRE_ABORT };
  * retire it if the transaction says so. */
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 /* Calls fn on every anchored object (endpoints, timers, watches). */
 void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
@@ -70,6 +72,27 @@ bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what);
 /* lua_pcall under the watchdog with a traceback handler; on error the
  * traceback is left on the stack. `what` names the code in the report. */
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what);
+/* lua_resume of co under the watchdog; an error is reported and counted
+ * like a handler's. Yielded values are dropped. Returns the status. */
+int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what);
+
+/* Tasks (l_task.c): coroutines started by rpmsg.spawn. */
+struct ltask;
+typedef void (*rpmsg_task_timeout_fn)(struct ltask *t, void *ctx);
+/* The task running on thread L, or NULL when L is not one. */
+struct ltask *rpmsg_task_current(lua_State *L);
+struct ltask *rpmsg_task_check(lua_State *L, int idx);
+bool rpmsg_task_done(const struct ltask *t);
+lua_State *rpmsg_task_thread(struct ltask *t);
+/* Yields the task; after timeout_ms (-1: never) fn(t, ctx) is called, which
+ * should resume it. Use as `return rpmsg_task_block(...)`. */
+int rpmsg_task_block(lua_State *L, struct ltask *t, int timeout_ms, rpmsg_task_timeout_fn fn,
+		     void *ctx);
+/* Disarms the timeout of a task about to be resumed by something else. */
+void rpmsg_task_unblock(struct ltask *t);
+/* Resumes with the nargs values on top of the task's thread. */
+void rpmsg_task_resume(struct ltask *t, int nargs);
+
 /* Arms the watchdog on L's main thread: any rpmsg_pcall longer than
  * timeout_ms is aborted. */
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms);
@@ -98,6 +121,7 @@ void rpmsg_ctrl_register(lua_State *L);
 void rpmsg_endpoint_register(lua_State *L);
 void rpmsg_timer_register(lua_State *L);
 void rpmsg_watch_register(lua_State *L);
+void rpmsg_task_register(lua_State *L);
 
 int rpmsg_l_open_ctrl(lua_State *L);
 int rpmsg_l_open_endpoint(lua_State *L);
@@ -107,6 +131,8 @@ int rpmsg_l_pair(lua_State *L);
 int rpmsg_l_every(lua_State *L);
 int rpmsg_l_after(lua_State *L);
 int rpmsg_l_watch(lua_State *L);
+int rpmsg_l_spawn(lua_State *L);
+int rpmsg_l_sleep(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
 

@@ -1,0 +1,194 @@
+/* Coroutines in the loop: rpmsg.spawn(fn, ...) runs fn as a task that can
+ * wait without blocking the loop, in rpmsg.sleep(ms) or ep:receive(ms).
+ * A task is a userdata holding its thread; it is anchored while alive, and a
+ * registry table maps the thread back to it. Resumes go through the
+ * watchdog, and errors are reported like handler errors. */
+#include "lrpmsg.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const char TASKS_KEY = 't';
+
+struct ltask {
+	struct loop_timer timer;          /* first: the loop hands back this pointer */
+	struct rpmsg_runtime *rt;
+	lua_State *co;
+	int gen;
+	bool done;
+	rpmsg_task_timeout_fn on_timeout; /* what the timer means while blocked */
+	void *timeout_ctx;
+};
+
+struct ltask *rpmsg_task_current(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);
+	lua_pushthread(L);
+	lua_rawget(L, -2);
+	struct ltask *t = luaL_testudata(L, -1, RPMSG_TASK_TYPE);
+	lua_pop(L, 2);
+	return t;
+}
+
+struct ltask *rpmsg_task_check(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, RPMSG_TASK_TYPE);
+}
+
+bool rpmsg_task_done(const struct ltask *t) { return t->done; }
+
+lua_State *rpmsg_task_thread(struct ltask *t) { return t->co; }
+
+static void finish(lua_State *L, struct ltask *t)
+{
+	t->done = true;
+	loop_timer_stop(t->rt->loop, &t->timer);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);
+	lua_pushthread(t->co);
+	lua_xmove(t->co, L, 1);
+	lua_pushnil(L);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+	rpmsg_unanchor(L, t);
+}
+
+void rpmsg_task_resume(struct ltask *t, int nargs)
+{
+	lua_State *L = t->rt->L;
+	if (t->done) {
+		lua_pop(t->co, nargs);
+		return;
+	}
+	/* On the stack while it runs: finishing unanchors it. */
+	rpmsg_push_anchored(L, t);
+	int status = rpmsg_resume(t->rt, t->co, nargs, "rpmsg.spawn coroutine");
+	if (status != LUA_YIELD)
+		finish(L, t);
+	lua_pop(L, 1);
+}
+
+static void timer_fired(struct loop_timer *timer)
+{
+	struct ltask *t = (struct ltask *)timer;
+	rpmsg_task_timeout_fn fn = t->on_timeout;
+	t->on_timeout = NULL;
+	if (fn)
+		fn(t, t->timeout_ctx);
+}
+
+int rpmsg_task_block(lua_State *L, struct ltask *t, int timeout_ms, rpmsg_task_timeout_fn fn,
+		     void *ctx)
+{
+	struct rpmsg_err e;
+	t->on_timeout = fn;
+	t->timeout_ctx = ctx;
+	if (timeout_ms >= 0 && loop_timer_start(t->rt->loop, &t->timer, (uint64_t)timeout_ms, 0, &e) < 0)
+		return rpmsg_raise(L, &e);
+	return lua_yield(L, 0);
+}
+
+void rpmsg_task_unblock(struct ltask *t)
+{
+	t->on_timeout = NULL;
+	loop_timer_stop(t->rt->loop, &t->timer);
+}
+
+static void wake_from_sleep(struct ltask *t, void *ctx)
+{
+	(void)ctx;
+	rpmsg_task_resume(t, 0);
+}
+
+static int l_sleep(lua_State *L)
+{
+	lua_Integer ms = luaL_checkinteger(L, 1);
+	luaL_argcheck(L, ms >= 0, 1, "must not be negative");
+	struct ltask *t = rpmsg_task_current(L);
+	if (!t)
+		return luaL_error(L, "rpmsg.sleep must be called inside rpmsg.spawn");
+	return rpmsg_task_block(L, t, (int)ms, wake_from_sleep, NULL);
+}
+
+static int l_spawn(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	int nargs = lua_gettop(L) - 1;
+	lua_State *co = lua_newthread(L);
+	struct ltask *t = lua_newuserdatauv(L, sizeof *t, 1);
+	memset(t, 0, sizeof *t);
+	t->rt = rt;
+	t->co = co;
+	t->gen = rpmsg_current_gen(rt);
+	loop_timer_init(&t->timer, timer_fired, t);
+	luaL_setmetatable(L, RPMSG_TASK_TYPE);
+	lua_pushvalue(L, -2);
+	lua_setiuservalue(L, -2, 1);      /* the task keeps its thread */
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);
+	lua_pushvalue(L, -3);
+	lua_pushvalue(L, -3);
+	lua_rawset(L, -3);                /* TASKS[thread] = task */
+	lua_pop(L, 1);
+	rpmsg_anchor(L, -1);
+	lua_insert(L, 1);                 /* task, fn, args..., thread */
+	lua_pop(L, 1);
+	lua_xmove(L, co, nargs + 1);      /* fn and args to the thread */
+	/* Runs at once, up to its first wait. */
+	rpmsg_task_resume(t, nargs);
+	return 1;
+}
+
+static void cancel(lua_State *L, struct ltask *t)
+{
+	if (t->done)
+		return;
+	/* An endpoint may still list it as waiting: it skips finished tasks. */
+	finish(L, t);
+	lua_resetthread(t->co);       /* closes its to-be-closed variables */
+}
+
+static int l_cancel(lua_State *L)
+{
+	cancel(L, rpmsg_task_check(L, 1));
+	return 0;
+}
+
+static int l_alive(lua_State *L)
+{
+	lua_pushboolean(L, !rpmsg_task_check(L, 1)->done);
+	return 1;
+}
+
+void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	struct ltask *t = luaL_testudata(L, idx, RPMSG_TASK_TYPE);
+	if (t && t->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+		cancel(L, t);
+}
+
+static int l_gc(lua_State *L)
+{
+	struct ltask *t = rpmsg_task_check(L, 1);
+	loop_timer_stop(t->rt->loop, &t->timer);
+	return 0;
+}
+
+void rpmsg_task_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "cancel", l_cancel },
+		{ "alive", l_alive },
+		{ NULL, NULL },
+	};
+	luaL_newmetatable(L, RPMSG_TASK_TYPE);
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, l_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);
+}
+
+int rpmsg_l_spawn(lua_State *L) { return l_spawn(L); }
+int rpmsg_l_sleep(lua_State *L) { return l_sleep(L); }

@@ -1,0 +1,32 @@
+#!/bin/sh
+# tests/bench/guest.sh: the in-guest part of `make bench`, run by
+# tests/bench/run as `tests/kernel/run-in-guest sh tests/bench/guest.sh
+# ROUNDS WINDOWS BYTES WARM_MS MEASURE_MS` (from the project directory).
+#
+# Alternates the C baseline (build/bench/guest_echo) and rpmsg-lua
+# (tests/bench/guest_echo.lua) ROUNDS times for each window in WINDOWS (a
+# comma-separated list), over the real rpmsg_char driver and the loopback
+# backend. Each run prints one "guest impl=..." line; tests/bench/run takes
+# the medians. Under emulation only their ratio means something.
+set -u
+rounds=${1:-3}
+windows=${2:-1,16}
+size=${3:-64}
+warm_ms=${4:-300}
+measure_ms=${5:-1000}
+warm_s=$(awk "BEGIN { print $warm_ms / 1000 }")
+measure_s=$(awk "BEGIN { print $measure_ms / 1000 }")
+
+[ -c /dev/rpmsg_ctrl0 ] || { echo "guest error: no /dev/rpmsg_ctrl0"; exit 1; }
+echo "guest info kernel=$(uname -r) cpus=$(nproc)"
+status=0
+r=1
+while [ "$r" -le "$rounds" ]; do
+	for w in $(echo "$windows" | tr , ' '); do
+		build/bench/guest_echo -w "$w" -s "$size" -u "$warm_s" -d "$measure_s" || status=1
+		build/rpmsg-lua tests/bench/guest_echo.lua "$w" "$size" "$warm_ms" "$measure_ms" ||
+			status=1
+	done
+	r=$((r + 1))
+done
+exit $status
