@@ -164,3 +164,20 @@ void rpmsg_created_link(struct rpmsg_ep *ep)
 		ep->created = rec;
 	}
 }
+
+int rpmsg_ctrl_channel(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
+		       struct rpmsg_err *e)
+{
+	if (!c->backend->ops->channel)
+		return rpmsg_fail(e, ENXIO, "%s cannot create channel devices", c->path);
+	return c->backend->ops->channel(c, info, create, e);
+}
+
+int rpmsg_ep_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e)
+{
+	if (ep->fd < 0)
+		return rpmsg_fail(e, EBADF, "endpoint is closed");
+	if (!ep->backend->ops->flow)
+		return rpmsg_fail(e, EOPNOTSUPP, "%s has no flow control", ep->path);
+	return ep->backend->ops->flow(ep, set, enabled, e);
+}

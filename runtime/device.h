@@ -68,6 +68,10 @@ struct rpmsg_backend_ops {
 	/* The destroy itself; the once-only guard is in device_ep.c. */
 	int (*ep_destroy)(struct rpmsg_ep *ep, struct rpmsg_err *e);
 	void (*ep_close)(struct rpmsg_ep *ep);
+	/* Optional (NULL: the backend cannot). */
+	int (*channel)(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
+		       struct rpmsg_err *e);
+	int (*flow)(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e);
 };
 
 struct rpmsg_backend {
@@ -115,6 +119,19 @@ int rpmsg_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e);
 void rpmsg_ep_mark_dead(struct rpmsg_ep *ep);
 /* Closes the fd (without DESTROY) and frees ep. */
 void rpmsg_ep_close(struct rpmsg_ep *ep);
+
+/* Channel devices (Linux 5.18+): RPMSG_CREATE_DEV / RPMSG_RELEASE_DEV ask the
+ * remote's bus for an rpmsg-raw channel. ENXIO where the backend cannot. */
+int rpmsg_ctrl_channel(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
+		       struct rpmsg_err *e);
+/* Flow control (Linux 6.6+): set >= 0 sets our incoming flow (0 or 1);
+ * set < 0 reads the remote's outgoing flow into *enabled. */
+int rpmsg_ep_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e);
+
+/* What the kernel has now, from sysfs (for `rpmsg-lua list`). */
+int rpmsg_each_ctrl(int (*fn)(int index, void *ctx), void *ctx);
+int rpmsg_each_endpoint(int ctrl_index,
+			int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx), void *ctx);
 
 /* Destroys every endpoint this process created on backend b; returns how
  * many it destroyed. */

@@ -265,6 +265,83 @@ static int kernel_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
 
 static void kernel_ep_close(struct rpmsg_ep *ep) { (void)ep; }
 
+static int kernel_channel(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
+			  struct rpmsg_err *e)
+{
+	int r = check_ctrl_alive(c, e);
+	if (r < 0)
+		return r;
+	struct rpmsg_endpoint_info k;
+	rpmsg_info_encode(info, (unsigned char *)&k);
+	if (ioctl(c->fd, create ? RPMSG_CREATE_DEV_IOCTL : RPMSG_RELEASE_DEV_IOCTL, &k) == 0)
+		return 0;
+	int err = errno;
+	const char *what = create ? "create" : "release";
+	if (err == ENXIO)
+		return rpmsg_fail(e, ENXIO, "%s channel '%s' on %s: this backend cannot make channels "
+				  "(RPMSG_%s_DEV needs a virtio rpmsg bus)", what, info->name, c->path,
+				  create ? "CREATE" : "RELEASE");
+	if (err == EINVAL)
+		return rpmsg_fail(e, EINVAL, "%s channel '%s' on %s: the kernel refused it "
+				  "(RPMSG_%s_DEV needs Linux 5.18 or later)", what, info->name, c->path,
+				  create ? "CREATE" : "RELEASE");
+	return rpmsg_fail_errno(e, err, "%s channel '%s' on %s", what, info->name, c->path);
+}
+
+static int kernel_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e)
+{
+	int value = 0;
+	/* SET passes its value by value, GET through a pointer (RPMSG-ABI.md). */
+	int r = set >= 0 ? ioctl(ep->fd, RPMSG_SET_INCOMING_FLOWCONTROL, (unsigned long)set)
+			 : ioctl(ep->fd, RPMSG_GET_OUTGOING_FLOWCONTROL, &value);
+	if (r < 0) {
+		int err = errno;
+		if (err == EINVAL || err == ENOTTY || err == EOPNOTSUPP)
+			return rpmsg_fail(e, EOPNOTSUPP, "%s: no flow control here (it needs Linux 6.6 "
+					  "or later and a backend that supports it)", ep->path);
+		return rpmsg_fail_errno(e, err, "%s: flow control", ep->path);
+	}
+	if (enabled)
+		*enabled = value != 0;
+	return 0;
+}
+
+int rpmsg_each_ctrl(int (*fn)(int index, void *ctx), void *ctx)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/class/rpmsg", rpmsg_sysfs_root());
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	int r = 0;
+	struct dirent *ent;
+	while (!r && (ent = readdir(d))) {
+		int idx = rpmsg_parse_index(ent->d_name, "rpmsg_ctrl");
+		if (idx >= 0)
+			r = fn(idx, ctx);
+	}
+	closedir(d);
+	return r;
+}
+
+struct each_endpoint {
+	int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx);
+	void *ctx;
+};
+
+static int each_endpoint_child(const struct child *c, void *ctx)
+{
+	struct each_endpoint *q = ctx;
+	return q->fn(c->index, &c->info, q->ctx);
+}
+
+int rpmsg_each_endpoint(int ctrl_index,
+			int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx), void *ctx)
+{
+	struct each_endpoint q = { fn, ctx };
+	return each_child(ctrl_index, each_endpoint_child, &q);
+}
+
 static const struct rpmsg_backend_ops kernel_ops = {
 	.name = "kernel",
 	.ctrl_open = kernel_ctrl_open,
@@ -275,6 +352,8 @@ static const struct rpmsg_backend_ops kernel_ops = {
 	.ep_open = kernel_ep_open,
 	.ep_destroy = kernel_ep_destroy,
 	.ep_close = kernel_ep_close,
+	.channel = kernel_channel,
+	.flow = kernel_flow,
 };
 
 struct rpmsg_backend *rpmsg_kernel_backend(void)

@@ -23,13 +23,14 @@ static void ready(struct loop_io *io, uint32_t events)
 	}
 }
 
-int dirwatch_start(struct loop *loop, struct dirwatch *w, const char *dir, dirwatch_fn fn,
-		   void *ctx, struct rpmsg_err *e)
+int dirwatch_start(struct loop *loop, struct dirwatch *w, const char *dir, bool created,
+		   dirwatch_fn fn, void *ctx, struct rpmsg_err *e)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0)
 		return rpmsg_fail_errno(e, errno, "inotify_init1");
-	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+	uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | (created ? IN_CREATE : 0);
+	if (inotify_add_watch(fd, dir, mask) < 0) {
 		int err = errno;
 		close(fd);
 		return rpmsg_fail_errno(e, err, "watch %s", dir);

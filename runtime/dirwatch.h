@@ -14,8 +14,10 @@ struct dirwatch {
 	void *ctx;
 };
 
-int dirwatch_start(struct loop *loop, struct dirwatch *w, const char *dir, dirwatch_fn fn,
-		   void *ctx, struct rpmsg_err *e);
+/* Reports files written and closed or moved in; with created, also new
+ * entries (device nodes appearing in /dev). */
+int dirwatch_start(struct loop *loop, struct dirwatch *w, const char *dir, bool created,
+		   dirwatch_fn fn, void *ctx, struct rpmsg_err *e);
 void dirwatch_stop(struct loop *loop, struct dirwatch *w);
 
 #endif

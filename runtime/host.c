@@ -181,7 +181,7 @@ int host_enable_reload(struct host *h, struct rpmsg_err *e)
 	int r = loop_signal(h->loop, SIGHUP, hangup, h, e);
 	if (r < 0)
 		return r;
-	return dirwatch_start(h->loop, &h->files, h->dir, file_changed, h, e);
+	return dirwatch_start(h->loop, &h->files, h->dir, false, file_changed, h, e);
 }
 
 void host_close(struct host *h)

@@ -57,6 +57,21 @@ static int l_destroy_endpoint(lua_State *L)
 	return 1;
 }
 
+static int channel(lua_State *L, bool create)
+{
+	struct lctrl *c = check_open(L);
+	struct rpmsg_info info;
+	rpmsg_check_info_args(L, 2, &info);
+	struct rpmsg_err e;
+	if (rpmsg_ctrl_channel(c->ctrl, &info, create, &e) < 0)
+		return rpmsg_push_error(L, &e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_create_dev(lua_State *L) { return channel(L, true); }
+static int l_release_dev(lua_State *L) { return channel(L, false); }
+
 static int l_close(lua_State *L)
 {
 	struct lctrl *c = luaL_checkudata(L, 1, RPMSG_CTRL_TYPE);
@@ -100,6 +115,8 @@ void rpmsg_ctrl_register(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{ "create_endpoint", l_create_endpoint },
 		{ "destroy_endpoint", l_destroy_endpoint },
+		{ "create_dev", l_create_dev },
+		{ "release_dev", l_release_dev },
 		{ "close", l_close },
 		{ NULL, NULL },
 	};

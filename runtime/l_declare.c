@@ -3,33 +3,52 @@
  * matches an endpoint the running generation holds adopts it instead, with
  * its handlers staged until the new generation commits. */
 #include "l_endpoint.h"
+#include "remoteproc.h"
 
+#include <stdio.h>
 #include <string.h>
 
-/* Creates the endpoint of spec through its control device and opens it. */
-static struct rpmsg_ep *create_and_open(lua_State *L, struct rpmsg_runtime *rt, int spec,
-					struct rpmsg_err *e)
+/* Reads ctrl (or remoteproc), name, src and dst of an endpoint{} spec. */
+static void parse_decl(lua_State *L, int spec, struct endpoint_decl *d)
 {
-	int ctrl_index = 0;
-	const char *ctrl_path = NULL;
+	memset(d, 0, sizeof *d);
+	if (lua_getfield(L, spec, "remoteproc") != LUA_TNIL) {
+		size_t len;
+		const char *name = luaL_checklstring(L, -1, &len);
+		if (len >= sizeof d->rproc)
+			luaL_error(L, "rpmsg: remoteproc name '%s' is too long", name);
+		memcpy(d->rproc, name, len);
+	}
 	lua_getfield(L, spec, "ctrl");
-	ctrl_path = rpmsg_check_device(L, -1, &ctrl_index);
+	const char *path = rpmsg_check_device(L, -1, &d->ctrl_index);
+	if (path)
+		snprintf(d->ctrl_path, sizeof d->ctrl_path, "%s", path);
 	if (lua_getfield(L, spec, "dst") == LUA_TNIL)
 		luaL_error(L, "rpmsg: endpoint{} needs a dst address");
-	lua_pop(L, 1);
-	struct rpmsg_info info;
-	rpmsg_check_info(L, spec, &info, RPMSG_ANY);
-	struct rpmsg_ctrl *ctrl = rpmsg_ctrl_open(rt->backend, ctrl_path, ctrl_index, e);
-	lua_pop(L, 1);
+	lua_pop(L, 3);
+	rpmsg_check_info(L, spec, &d->info, RPMSG_ANY);
+}
+
+struct rpmsg_ep *rpmsg_endpoint_create(struct rpmsg_runtime *rt, const struct endpoint_decl *d,
+				       struct rpmsg_err *e)
+{
+	int ctrl_index = d->ctrl_index;
+	if (d->rproc[0]) {   /* whatever number its control device has today */
+		struct rproc r;
+		if (rproc_find(d->rproc, 0, &r, e) < 0 || (ctrl_index = rproc_ctrl_index(&r, e)) < 0)
+			return NULL;
+	}
+	struct rpmsg_ctrl *ctrl = rpmsg_ctrl_open(rt->backend, d->ctrl_path[0] ? d->ctrl_path : NULL,
+						  ctrl_index, e);
 	if (!ctrl)
 		return NULL;
 	struct rpmsg_ep *ep = NULL;
-	int dev = rpmsg_ctrl_create(ctrl, &info, e);
+	int dev = rpmsg_ctrl_create(ctrl, &d->info, e);
 	if (dev >= 0) {
 		ep = rpmsg_ep_open(rt->backend, NULL, dev, e);
 		struct rpmsg_err ignored;
 		if (!ep)  /* leave nothing behind that nobody holds */
-			rpmsg_ctrl_destroy(ctrl, &info, &ignored);
+			rpmsg_ctrl_destroy(ctrl, &d->info, &ignored);
 	}
 	rpmsg_ctrl_close(ctrl);
 	return ep;
@@ -39,8 +58,8 @@ static struct rpmsg_ep *create_and_open(lua_State *L, struct rpmsg_runtime *rt, 
  * dst) for one we create, the node for one we open. */
 struct decl {
 	enum { DECL_CREATE, DECL_DEV, DECL_FD } kind;
-	int index;            /* ctrl index, dev index, or fd */
-	struct rpmsg_info info;
+	int index;            /* dev index, or fd */
+	struct endpoint_decl create;
 	struct lendpoint *match;
 	int match_idx;
 };
@@ -52,44 +71,46 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 	if (lua_getfield(L, spec, "fd") != LUA_TNIL) {
 		d->kind = DECL_FD;
 		d->index = (int)luaL_checkinteger(L, -1);
+	} else if (lua_getfield(L, spec, "dev") != LUA_TNIL) {
+		d->kind = DECL_DEV;
+		int index;
+		const char *path = rpmsg_check_device(L, -1, &index);
+		d->index = path ? rpmsg_parse_index(path, "rpmsg") : index;
 		lua_pop(L, 1);
-		return;
+	} else {
+		d->kind = DECL_CREATE;
+		lua_pop(L, 1);
+		parse_decl(L, spec, &d->create);
 	}
 	lua_pop(L, 1);
-	d->kind = lua_getfield(L, spec, "dev") != LUA_TNIL ? DECL_DEV : DECL_CREATE;
-	if (d->kind == DECL_CREATE) {
-		lua_pop(L, 1);
-		lua_getfield(L, spec, "ctrl");
-	}
-	int index;
-	const char *path = rpmsg_check_device(L, -1, &index);
-	d->index = path ? rpmsg_parse_index(path, d->kind == DECL_DEV ? "rpmsg" : "rpmsg_ctrl") : index;
-	lua_pop(L, 1);
-	if (d->kind == DECL_CREATE && lua_getfield(L, spec, "dst") != LUA_TNIL)
-		rpmsg_check_info(L, spec, &d->info, RPMSG_ANY);
-	if (d->kind == DECL_CREATE)
-		lua_pop(L, 1);
+}
+
+static bool same_decl(const struct endpoint_decl *a, const struct endpoint_decl *b)
+{
+	return a->ctrl_index == b->ctrl_index && strcmp(a->ctrl_path, b->ctrl_path) == 0 &&
+	       strcmp(a->rproc, b->rproc) == 0 && a->info.src == b->info.src &&
+	       a->info.dst == b->info.dst && strcmp(a->info.name, b->info.name) == 0;
 }
 
 static void find_adoptable(lua_State *L, int idx, void *ctx)
 {
 	struct decl *d = ctx;
 	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
-	if (!le || d->match || !le->ep || le->ep->dead || le->gen != le->rt->gen ||
-	    le->adopted_gen == le->rt->load_gen || le->owned != (d->kind == DECL_CREATE))
+	if (!le || d->match || (!le->ep && !le->down) || (le->ep && le->ep->dead) ||
+	    le->gen != le->rt->gen || le->adopted_gen == le->rt->load_gen ||
+	    le->owned != (d->kind == DECL_CREATE))
 		return;
 	const struct rpmsg_ep *ep = le->ep;
 	bool same;
 	switch (d->kind) {
 	case DECL_FD:
-		same = ep->fd == d->index;
+		same = ep && ep->fd == d->index;
 		break;
 	case DECL_DEV:
-		same = ep->index == d->index;
+		same = ep && ep->index == d->index;
 		break;
 	default:
-		same = ep->ctrl_index == d->index && ep->info.src == d->info.src &&
-		       ep->info.dst == d->info.dst && strcmp(ep->info.name, d->info.name) == 0;
+		same = same_decl(&le->decl, &d->create);
 	}
 	if (same) {
 		d->match = le;
@@ -119,7 +140,7 @@ static bool adopt(lua_State *L, struct rpmsg_runtime *rt, int spec)
 
 static void set_handlers_from(lua_State *L, int spec, int idx)
 {
-	static const char *const handlers[] = { "on_message", "on_close", NULL };
+	static const char *const handlers[] = { "on_message", "on_close", "on_open", "on_flow", NULL };
 	for (int i = 0; handlers[i]; i++) {
 		lua_getfield(L, spec, handlers[i]);
 		lua_setfield(L, idx, handlers[i]);
@@ -136,6 +157,8 @@ int rpmsg_l_endpoint(lua_State *L)
 	}
 	struct rpmsg_err e;
 	struct rpmsg_ep *ep;
+	struct endpoint_decl decl;
+	memset(&decl, 0, sizeof decl);
 	bool owned;
 	if (lua_getfield(L, 1, "fd") != LUA_TNIL) {
 		/* An fd we were given: watched, never destroyed, closed with us. */
@@ -150,15 +173,21 @@ int rpmsg_l_endpoint(lua_State *L)
 		ep = rpmsg_ep_open(rt->backend, path, index, &e);
 		owned = false;
 	} else {
-		ep = create_and_open(L, rt, 1, &e);
+		lua_pop(L, 1);
+		parse_decl(L, 1, &decl);
+		ep = rpmsg_endpoint_create(rt, &decl, &e);
 		owned = true;
 	}
+	lua_getfield(L, 1, "recover");
+	bool recover = owned && (lua_isnil(L, -1) || lua_toboolean(L, -1));
 	lua_settop(L, 1);
 	if (!ep)
 		return rpmsg_push_error(L, &e);
 	rpmsg_push_endpoint(L, rt, ep, owned);
 	int idx = lua_gettop(L);
 	struct lendpoint *le = lua_touserdata(L, idx);
+	le->decl = decl;
+	le->recover = recover;
 	rpmsg_endpoint_keep(L, idx, le);
 	set_handlers_from(L, 1, idx);
 	return 1;
@@ -178,7 +207,7 @@ void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum
 			rpmsg_endpoint_release(L, le);
 		return;
 	}
-	if (le->gen != rt->gen || !le->ep)
+	if (le->gen != rt->gen || (!le->ep && !le->down))
 		return;
 	if (adopted) {
 		/* The new generation's fields replace the old ones wholesale. */

@@ -24,13 +24,15 @@ static struct lendpoint *check_endpoint(lua_State *L, int idx)
 static struct lendpoint *check_open(lua_State *L, int idx)
 {
 	struct lendpoint *le = check_endpoint(L, idx);
-	if (!le->ep)
+	if (!le->ep && !le->down)
 		luaL_error(L, "rpmsg: attempt to use a closed endpoint");
 	return le;
 }
 
 static const char *label(const struct lendpoint *le)
 {
+	if (le->decl.info.name[0])
+		return le->decl.info.name;
 	if (!le->ep)
 		return "closed endpoint";
 	return le->ep->info.name[0] ? le->ep->info.name : le->ep->path;
@@ -130,6 +132,15 @@ static void closed(lua_State *L, int idx, struct lendpoint *le, const char *reas
 	if (le->close_notified)
 		return;
 	le->close_notified = true;
+	/* The remote went: the kernel destroyed the endpoint, so nothing to
+	 * destroy; it is down (sends say so) until the remote comes back and
+	 * it is created again. */
+	if (le->recover && le->ep && le->ep->dead && !le->ep->destroyed_by_us) {
+		rpmsg_ep_close(le->ep);
+		le->ep = NULL;
+		le->down = true;
+		rpmsg_recovery_start(le->rt);
+	}
 	wake_waiters(L, idx, reason);
 	if (get_field(L, idx, "on_close") == LUA_TFUNCTION) {
 		lua_pushstring(L, reason);
@@ -140,6 +151,31 @@ static void closed(lua_State *L, int idx, struct lendpoint *le, const char *reas
 	} else {
 		lua_pop(L, 1);
 	}
+}
+
+void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep)
+{
+	le->ep = ep;
+	le->down = false;
+	le->close_notified = false;
+	rpmsg_endpoint_update_watch(L, idx, le);
+	if (get_field(L, idx, "on_open") == LUA_TFUNCTION) {
+		lua_pushvalue(L, idx);
+		char what[96];
+		snprintf(what, sizeof what, "on_open of endpoint '%.64s'", label(le));
+		rpmsg_call(le->rt, 1, what);
+	} else {
+		lua_pop(L, 1);
+	}
+}
+
+/* While the remote is away: nil, "endpoint down", never a block or a loss. */
+static int push_down(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_pushliteral(L, "endpoint down");
+	lua_pushliteral(L, "ENOTCONN");
+	return 3;
 }
 
 static const char *death_reason(const struct lendpoint *le)
@@ -189,6 +225,25 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 	}
 }
 
+/* POLLPRI: the remote changed its flow control (Linux 6.6+). */
+static void flow_changed(struct lendpoint *le, int idx)
+{
+	lua_State *L = le->rt->L;
+	bool enabled = false;
+	struct rpmsg_err e;
+	if (rpmsg_ep_flow(le->ep, -1, &enabled, &e) < 0) {
+		rpmsg_logf("endpoint '%s': %s", label(le), e.msg);
+		return;
+	}
+	if (get_field(L, idx, "on_flow") != LUA_TFUNCTION) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pushboolean(L, enabled);
+	lua_pushvalue(L, idx);
+	rpmsg_call(le->rt, 2, "on_flow");
+}
+
 static void on_io(struct loop_io *io, uint32_t events)
 {
 	struct lendpoint *le = FROM_IO(io);
@@ -196,6 +251,8 @@ static void on_io(struct loop_io *io, uint32_t events)
 	/* On the stack for the whole dispatch: a handler may let go of it. */
 	rpmsg_push_anchored(L, le);
 	int idx = lua_gettop(L);
+	if ((events & LOOP_PRI) && le->ep && !le->ep->dead)
+		flow_changed(le, idx);
 	dispatch(le, idx, events);
 	lua_settop(L, idx - 1);
 }
@@ -207,8 +264,10 @@ void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le)
 		return;
 	bool has_message = get_field(L, idx, "on_message") != LUA_TNIL || has_waiters(L, idx);
 	bool has_close = get_field(L, idx, "on_close") != LUA_TNIL;
-	lua_pop(L, 2);
-	uint32_t events = has_message ? LOOP_IN : 0;
+	bool has_flow = get_field(L, idx, "on_flow") != LUA_TNIL;
+	lua_pop(L, 3);
+	uint32_t events = (has_message ? LOOP_IN : 0) | (has_flow ? LOOP_PRI : 0);
+	has_close = has_close || has_flow;
 	struct rpmsg_err e;
 	if (le->io.active) {
 		if (loop_io_modify(le->rt->loop, &le->io, events, &e) < 0)
@@ -269,6 +328,8 @@ static int l_send(lua_State *L)
 		return luaL_error(L, "rpmsg: message is %d bytes, over the %d-byte limit "
 				  "(rpmsg.MAX_MESSAGE_SIZE); nothing was sent",
 				  (int)len, RPMSG_MAX_MESSAGE);
+	if (le->down)
+		return push_down(L);
 	struct rpmsg_err e;
 	/* Behind queued messages, to keep the order. */
 	int r = outq_empty(&le->outq) ? rpmsg_ep_send(le->ep, msg, len, &e) : -EAGAIN;
@@ -298,6 +359,8 @@ static int l_recv(lua_State *L)
 	lua_Integer timeout = luaL_optinteger(L, 3, -1);
 	luaL_argcheck(L, cap >= 0 && cap <= 1 << 20, 2, "buffer size out of range");
 	luaL_argcheck(L, timeout >= -1 && timeout <= 1 << 30, 3, "timeout out of range");
+	if (le->down)
+		return push_down(L);
 	luaL_Buffer b;
 	char *buf = luaL_buffinitsize(L, &b, (size_t)cap);
 	struct rpmsg_err e;
@@ -365,6 +428,8 @@ static int l_receive(lua_State *L)
 	if (!t)
 		return luaL_error(L, "rpmsg: ep:receive must be called inside rpmsg.spawn "
 				  "(ep:recv blocks the whole loop instead)");
+	if (le->down)
+		return push_down(L);
 	struct rpmsg_err e;
 	if (!has_waiters(L, 1)) {   /* nobody is ahead of us: take what is queued */
 		char buf[RPMSG_MAX_MESSAGE];
@@ -389,9 +454,24 @@ static int l_receive(lua_State *L)
 	return rpmsg_task_block(L, t, (int)timeout, receive_timed_out, le);
 }
 
+static int l_set_flow(lua_State *L)
+{
+	struct lendpoint *le = check_open(L, 1);
+	if (le->down)
+		return push_down(L);
+	luaL_checktype(L, 2, LUA_TBOOLEAN);
+	struct rpmsg_err e;
+	if (rpmsg_ep_flow(le->ep, lua_toboolean(L, 2), NULL, &e) < 0)
+		return rpmsg_push_error(L, &e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int l_destroy(lua_State *L)
 {
 	struct lendpoint *le = check_open(L, 1);
+	if (le->down)
+		return push_down(L);
 	struct rpmsg_err e;
 	if (rpmsg_ep_destroy(le->ep, &e) < 0) {
 		int n = rpmsg_push_error(L, &e);
@@ -421,6 +501,11 @@ static void release(struct lendpoint *le)
 
 void rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le)
 {
+	if (!le->ep) {   /* down: nothing open, just stop waiting for it */
+		le->down = false;
+		let_go(L, le);
+		return;
+	}
 	flush(&le->retry);  /* a last chance for queued messages */
 	bool destroys = le->owned && !le->ep->dead;
 	release(le);
@@ -431,7 +516,7 @@ void rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le)
 static int l_close(lua_State *L)
 {
 	struct lendpoint *le = check_endpoint(L, 1);
-	if (!le->ep)
+	if (!le->ep && !le->down)
 		return 0;
 	rpmsg_endpoint_close(L, 1, le);
 	lua_pushboolean(L, 1);
@@ -461,7 +546,13 @@ static int l_index(lua_State *L)
 	if (lua_getfield(L, -1, key) != LUA_TNIL)
 		return 1;
 	lua_getiuservalue(L, 1, script_fields(le));
-	if (lua_getfield(L, -1, key) != LUA_TNIL || !le->ep)
+	if (lua_getfield(L, -1, key) != LUA_TNIL)
+		return 1;
+	if (strcmp(key, "down") == 0) {
+		lua_pushboolean(L, le->down);
+		return 1;
+	}
+	if (!le->ep)
 		return 1;
 	const struct rpmsg_ep *ep = le->ep;
 	if (strcmp(key, "fd") == 0)
@@ -489,7 +580,8 @@ static int l_newindex(lua_State *L)
 {
 	struct lendpoint *le = check_endpoint(L, 1);
 	const char *key = luaL_checkstring(L, 2);
-	bool handler = strcmp(key, "on_message") == 0 || strcmp(key, "on_close") == 0;
+	bool handler = strcmp(key, "on_message") == 0 || strcmp(key, "on_close") == 0 ||
+		       strcmp(key, "on_flow") == 0 || strcmp(key, "on_open") == 0;
 	if (handler && !lua_isnil(L, 3) && !lua_isfunction(L, 3))
 		return luaL_error(L, "rpmsg: %s must be a function or nil, got %s", key,
 				  luaL_typename(L, 3));
@@ -578,6 +670,7 @@ void rpmsg_endpoint_register(lua_State *L)
 		{ "send", l_send },
 		{ "recv", l_recv },
 		{ "receive", l_receive },
+		{ "set_flow", l_set_flow },
 		{ "destroy", l_destroy },
 		{ "close", l_close },
 		{ NULL, NULL },

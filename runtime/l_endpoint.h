@@ -7,6 +7,15 @@
 #include "lrpmsg.h"
 #include "outq.h"
 
+/* How a declared endpoint is made, kept to make it again after the remote
+ * comes back. */
+struct endpoint_decl {
+	int ctrl_index;
+	char ctrl_path[256];       /* "" when ctrl_index says it */
+	char rproc[64];            /* "" unless declared with remoteproc = */
+	struct rpmsg_info info;
+};
+
 struct lendpoint {
 	struct rpmsg_ep *ep;          /* NULL once closed */
 	struct rpmsg_runtime *rt;
@@ -18,6 +27,9 @@ struct lendpoint {
 	bool close_notified;
 	int gen;                      /* the script generation that declared it */
 	int adopted_gen;              /* a reload loading this generation declared it again */
+	bool recover;                 /* made again when the remote comes back */
+	bool down;                    /* the remote went; waiting for it */
+	struct endpoint_decl decl;
 };
 
 /* User values: 1 the live fields (handlers the loop calls), 2 the fields a
@@ -32,6 +44,13 @@ void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le);
 void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le);
 /* ep:close() for the endpoint at idx: on_close fires. */
 void rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le);
+/* Creates and opens the endpoint a declaration describes. */
+struct rpmsg_ep *rpmsg_endpoint_create(struct rpmsg_runtime *rt, const struct endpoint_decl *d,
+				       struct rpmsg_err *e);
+/* Back up with a new fd after the remote returned: on_open fires. */
+void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep);
+/* Recovery (l_recover.c): wait for control devices to appear. */
+void rpmsg_recovery_start(struct rpmsg_runtime *rt);
 /* Destroys (if owned) and closes without calling Lua. */
 void rpmsg_endpoint_release(lua_State *L, struct lendpoint *le);
 

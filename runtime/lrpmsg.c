@@ -33,6 +33,8 @@ struct rpmsg_runtime *rpmsg_runtime(lua_State *L)
 static int runtime_gc(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
+	if (rt->loop)
+		rpmsg_recovery_stop(rt);
 	/* Endpoints this process created are destroyed when it lets go: a
 	 * leftover src would make the next run's CREATE unusable. */
 	if (rt->backend) {
@@ -275,6 +277,8 @@ static const luaL_Reg functions[] = {
 	{ "after", rpmsg_l_after },
 	{ "watch", rpmsg_l_watch },
 	{ "spawn", rpmsg_l_spawn },
+	{ "remoteproc", rpmsg_l_remoteproc },
+	{ "list", rpmsg_l_list },
 	{ "sleep", rpmsg_l_sleep },
 	{ "log", l_log },
 	{ "run", l_run },
@@ -321,6 +325,7 @@ int luaopen_rpmsg(lua_State *L)
 		rpmsg_timer_register(L);
 		rpmsg_watch_register(L);
 		rpmsg_task_register(L);
+		rpmsg_remoteproc_register(L);
 		preload_embedded(L);
 	}
 	luaL_newlib(L, functions);

@@ -10,8 +10,10 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "dirwatch.h"
 #include "loop.h"
 #include "lrpmsg_host.h"
+#include "sysfs.h"
 
 #define RPMSG_CTRL_TYPE "rpmsg.ctrl"
 #define RPMSG_ENDPOINT_TYPE "rpmsg.endpoint"
@@ -45,7 +47,14 @@ struct rpmsg_runtime {
 	int load_gen;
 	bool loading;
 	bool reload_requested;        /* rpmsg.reload(): the host reloads at the top of the loop */
+	/* Recovery of endpoints whose remote went (l_recover.c). */
+	bool recovering;
+	struct dirwatch recover_dev;
+	struct loop_timer recover_timer;
+	int recover_backoff_ms;
 };
+
+void rpmsg_recovery_stop(struct rpmsg_runtime *rt);
 
 /* The generation new objects belong to. */
 static inline int rpmsg_current_gen(const struct rpmsg_runtime *rt)
@@ -122,6 +131,7 @@ void rpmsg_endpoint_register(lua_State *L);
 void rpmsg_timer_register(lua_State *L);
 void rpmsg_watch_register(lua_State *L);
 void rpmsg_task_register(lua_State *L);
+void rpmsg_remoteproc_register(lua_State *L);
 
 int rpmsg_l_open_ctrl(lua_State *L);
 int rpmsg_l_open_endpoint(lua_State *L);
@@ -132,6 +142,8 @@ int rpmsg_l_every(lua_State *L);
 int rpmsg_l_after(lua_State *L);
 int rpmsg_l_watch(lua_State *L);
 int rpmsg_l_spawn(lua_State *L);
+int rpmsg_l_remoteproc(lua_State *L);
+int rpmsg_l_list(lua_State *L);
 int rpmsg_l_sleep(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);

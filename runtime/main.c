@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <lauxlib.h>
+#include <lualib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static const char usage[] =
 	"       rpmsg-lua -i [options] [SCRIPT [ARGS...]]\n"
 	"       rpmsg-lua --check SCRIPT\n"
 	"       rpmsg-lua attach PATH\n"
+	"       rpmsg-lua list [--json]\n"
 	"\n"
 	"Runs SCRIPT, a Lua 5.4 script using the `rpmsg` module, in one event loop\n"
 	"that dispatches the messages a co-processor sends over RPMsg.\n"
@@ -184,8 +186,35 @@ out:
 	return status;
 }
 
+/* `rpmsg-lua list`: lua/list.lua in a state of its own. */
+static int list(int argc, char **argv)
+{
+	lua_State *L = luaL_newstate();
+	luaL_openlibs(L);
+	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "rpmsg.list");
+	int status = lua_pcall(L, 1, 1, 0);
+	if (status == LUA_OK) {
+		lua_getfield(L, -1, "main");
+		lua_createtable(L, argc, 0);
+		for (int i = 0; i < argc; i++) {
+			lua_pushstring(L, argv[i]);
+			lua_rawseti(L, -2, i + 1);
+		}
+		status = lua_pcall(L, 1, 1, 0);
+	}
+	int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_SCRIPT;
+	if (status != LUA_OK)
+		fprintf(stderr, "rpmsg-lua: %s\n", lua_tostring(L, -1));
+	lua_close(L);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return list(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "attach"))
 		return console_attach(argv[2]);
 	if (argc >= 2 && !strcmp(argv[1], "attach"))

@@ -207,11 +207,11 @@ describe("kernel: destroy", function()
 end)
 
 describe("kernel: the remote going away", function()
-  it("closes every endpoint with a reason, the host keeps running, and a new endpoint works after", function()
+  it("closes every endpoint with a reason (recover = false), the host keeps running, and a new endpoint works after", function()
     local reasons = {}
     local eps = {}
     for i, src in ipairs{1400, 1402} do
-      local ep = assert(rpmsg.endpoint{name = "gone-" .. i, src = src, dst = src + 1})
+      local ep = assert(rpmsg.endpoint{name = "gone-" .. i, src = src, dst = src + 1, recover = false})
       ep.on_message = function() end
       ep.on_close = function(reason) reasons[#reasons + 1] = reason end
       eps[i] = ep

@@ -1,0 +1,204 @@
+/* rpmsg.remoteproc(name or index): the co-processor's lifecycle from Lua
+ * (state, start, stop, firmware, recovery) and the control device under it;
+ * rpmsg.list(): what the kernel has now, for people and for scripts. */
+#include "lrpmsg.h"
+#include "remoteproc.h"
+
+#include <string.h>
+
+#define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
+
+static struct rproc *check_rproc(lua_State *L)
+{
+	return luaL_checkudata(L, 1, RPMSG_RPROC_TYPE);
+}
+
+int rpmsg_l_remoteproc(lua_State *L)
+{
+	const char *name = NULL;
+	int index = 0;
+	if (lua_type(L, 1) == LUA_TSTRING)
+		name = lua_tostring(L, 1);
+	else if (lua_isinteger(L, 1) && lua_tointeger(L, 1) >= 0)
+		index = (int)lua_tointeger(L, 1);
+	else
+		return luaL_typeerror(L, 1, "remoteproc name or index");
+	struct rproc *r = lua_newuserdatauv(L, sizeof *r, 0);
+	struct rpmsg_err e;
+	if (rproc_find(name, index, r, &e) < 0)
+		return rpmsg_push_error(L, &e);
+	luaL_setmetatable(L, RPMSG_RPROC_TYPE);
+	return 1;
+}
+
+/* attr() reads; attr(value) writes and returns true. */
+static int attribute(lua_State *L, const char *attr)
+{
+	struct rproc *r = check_rproc(L);
+	struct rpmsg_err e;
+	if (!lua_isnoneornil(L, 2)) {
+		if (rproc_write(r, attr, luaL_checkstring(L, 2), &e) < 0)
+			return rpmsg_push_error(L, &e);
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	char buf[256];
+	if (rproc_read(r, attr, buf, sizeof buf, &e) < 0)
+		return rpmsg_push_error(L, &e);
+	lua_pushstring(L, buf);
+	return 1;
+}
+
+static int l_state(lua_State *L) { lua_settop(L, 1); return attribute(L, "state"); }
+static int l_firmware(lua_State *L) { return attribute(L, "firmware"); }
+static int l_recovery(lua_State *L) { return attribute(L, "recovery"); }
+
+static int set_state(lua_State *L, const char *value)
+{
+	lua_settop(L, 1);
+	lua_pushstring(L, value);
+	return attribute(L, "state");
+}
+
+static int l_start(lua_State *L) { return set_state(L, "start"); }
+static int l_stop(lua_State *L) { return set_state(L, "stop"); }
+
+static int l_ctrl(lua_State *L)
+{
+	struct rpmsg_err e;
+	int idx = rproc_ctrl_index(check_rproc(L), &e);
+	if (idx < 0)
+		return rpmsg_push_error(L, &e);
+	lua_pushinteger(L, idx);
+	return 1;
+}
+
+static int l_index(lua_State *L)
+{
+	struct rproc *r = check_rproc(L);
+	const char *key = luaL_checkstring(L, 2);
+	luaL_getmetafield(L, 1, "methods");
+	if (lua_getfield(L, -1, key) != LUA_TNIL)
+		return 1;
+	if (strcmp(key, "name") == 0)
+		lua_pushstring(L, r->name);
+	else if (strcmp(key, "index") == 0)
+		lua_pushinteger(L, r->index);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct rproc *r = check_rproc(L);
+	lua_pushfstring(L, "rpmsg.remoteproc '%s' (remoteproc%d)", r->name, r->index);
+	return 1;
+}
+
+/* ---- rpmsg.list() --------------------------------------------------------- */
+
+static void set_address(lua_State *L, const char *field, unsigned addr)
+{
+	lua_pushinteger(L, addr);
+	lua_setfield(L, -2, field);
+}
+
+struct list_ctx {
+	lua_State *L;
+	int ctrl;
+};
+
+static int list_endpoint(int dev_index, const struct rpmsg_info *info, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	lua_State *L = c->L;
+	lua_createtable(L, 0, 5);
+	lua_pushstring(L, info->name);
+	lua_setfield(L, -2, "name");
+	set_address(L, "src", info->src);
+	set_address(L, "dst", info->dst);
+	lua_pushfstring(L, "%s/rpmsg%d", rpmsg_dev_root(), dev_index);
+	lua_setfield(L, -2, "dev");
+	lua_pushinteger(L, c->ctrl);
+	lua_setfield(L, -2, "ctrl");
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	return 0;
+}
+
+static int list_ctrl(int index, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	lua_State *L = c->L;   /* stack: ctrls, endpoints */
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, index);
+	lua_setfield(L, -2, "index");
+	lua_pushfstring(L, "%s/rpmsg_ctrl%d", rpmsg_dev_root(), index);
+	lua_setfield(L, -2, "dev");
+	lua_rawseti(L, -3, (lua_Integer)luaL_len(L, -3) + 1);
+	c->ctrl = index;
+	rpmsg_each_endpoint(index, list_endpoint, c);
+	return 0;
+}
+
+static int list_rproc(const struct rproc *r, void *ctx)
+{
+	lua_State *L = ctx;
+	struct rpmsg_err e;
+	char buf[256];
+	lua_createtable(L, 0, 5);
+	lua_pushstring(L, r->name);
+	lua_setfield(L, -2, "name");
+	lua_pushinteger(L, r->index);
+	lua_setfield(L, -2, "index");
+	static const char *const attrs[] = { "state", "firmware", NULL };
+	for (int i = 0; attrs[i]; i++) {
+		if (rproc_read(r, attrs[i], buf, sizeof buf, &e) == 0) {
+			lua_pushstring(L, buf);
+			lua_setfield(L, -2, attrs[i]);
+		}
+	}
+	int ctrl = rproc_ctrl_index(r, &e);
+	if (ctrl >= 0) {
+		lua_pushinteger(L, ctrl);
+		lua_setfield(L, -2, "ctrl");
+	}
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	return 0;
+}
+
+int rpmsg_l_list(lua_State *L)
+{
+	lua_createtable(L, 0, 3);
+	lua_newtable(L);
+	lua_newtable(L);
+	struct list_ctx c = { L, -1 };
+	rpmsg_each_ctrl(list_ctrl, &c);
+	lua_setfield(L, -3, "endpoints");
+	lua_setfield(L, -2, "ctrls");
+	lua_newtable(L);
+	rproc_each(list_rproc, L);
+	lua_setfield(L, -2, "remoteprocs");
+	return 1;
+}
+
+void rpmsg_remoteproc_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "state", l_state },
+		{ "start", l_start },
+		{ "stop", l_stop },
+		{ "firmware", l_firmware },
+		{ "recovery", l_recovery },
+		{ "ctrl", l_ctrl },
+		{ NULL, NULL },
+	};
+	luaL_newmetatable(L, RPMSG_RPROC_TYPE);
+	lua_pushcfunction(L, l_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, l_tostring);
+	lua_setfield(L, -2, "__tostring");
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "methods");
+	lua_pop(L, 1);
+}
