@@ -82,7 +82,8 @@ int rproc_write(const struct rproc *r, const char *attr, const char *value, stru
 {
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/%s", r->dir, attr);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC as a shell's `>` does: sysfs ignores it, a test tree needs it. */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return rpmsg_fail(e, errno, "remoteproc '%s': open %s: %s", r->name, path, strerror(errno));
 	size_t len = strlen(value);
