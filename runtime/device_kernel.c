@@ -46,24 +46,38 @@ static int read_child(int ctrl_index, int dev_index, struct child *out)
 
 typedef int (*child_fn)(const struct child *c, void *ctx);
 
+struct each_child_ctx {
+	int ctrl_index;
+	child_fn fn;
+	void *ctx;
+};
+
+static int visit_child(int index, void *ctx)
+{
+	struct each_child_ctx *q = ctx;
+	struct child c;
+	return read_child(q->ctrl_index, index, &c) == 0 ? q->fn(&c, q->ctx) : 0;
+}
+
 /* Calls fn for each endpoint under rpmsg_ctrlN until it returns nonzero. */
 static int each_child(int ctrl_index, child_fn fn, void *ctx)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s/class/rpmsg/rpmsg_ctrl%d", rpmsg_sysfs_root(), ctrl_index);
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
-	int r = 0;
-	struct dirent *ent;
-	while (!r && (ent = readdir(d))) {
-		int idx = rpmsg_parse_index(ent->d_name, "rpmsg");
-		struct child c;
-		if (idx >= 0 && read_child(ctrl_index, idx, &c) == 0)
-			r = fn(&c, ctx);
-	}
-	closedir(d);
-	return r;
+	char dir[64];
+	snprintf(dir, sizeof dir, "class/rpmsg/rpmsg_ctrl%d", ctrl_index);
+	struct each_child_ctx q = { ctrl_index, fn, ctx };
+	return sysfs_each_index(dir, "rpmsg", visit_child, &q);
+}
+
+/* The node's path (given, or ROOT/PREFIXN) and the N that sysfs knows it
+ * by, which a symlinked path resolves to. */
+static int node_path(char *out, size_t cap, const char *path, const char *prefix, int index)
+{
+	if (path)
+		snprintf(out, cap, "%s", path);
+	else
+		snprintf(out, cap, "%s/%s%d", rpmsg_dev_root(), prefix, index);
+	char real[PATH_MAX];
+	return rpmsg_parse_index(realpath(out, real) ? real : out, prefix);
 }
 
 static bool child_is(const struct child *c, const struct rpmsg_info *info)
@@ -76,13 +90,7 @@ static int kernel_ctrl_open(struct rpmsg_backend *b, const char *path, int index
 			    struct rpmsg_ctrl *c, struct rpmsg_err *e)
 {
 	(void)b;
-	if (path)
-		snprintf(c->path, sizeof c->path, "%s", path);
-	else
-		snprintf(c->path, sizeof c->path, "%s/rpmsg_ctrl%d", rpmsg_dev_root(), index);
-	/* The index is what sysfs is keyed by; a symlinked path resolves to it. */
-	char real[PATH_MAX];
-	c->index = rpmsg_parse_index(realpath(c->path, real) ? real : c->path, "rpmsg_ctrl");
+	c->index = node_path(c->path, sizeof c->path, path, "rpmsg_ctrl", index);
 	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
 	if (c->fd < 0) {
 		int err = errno;
@@ -239,12 +247,7 @@ static int kernel_ep_open(struct rpmsg_backend *b, const char *path, int index,
 			  struct rpmsg_ep *ep, struct rpmsg_err *e)
 {
 	(void)b;
-	if (path)
-		snprintf(ep->path, sizeof ep->path, "%s", path);
-	else
-		snprintf(ep->path, sizeof ep->path, "%s/rpmsg%d", rpmsg_dev_root(), index);
-	char real[PATH_MAX];
-	ep->index = rpmsg_parse_index(realpath(ep->path, real) ? real : ep->path, "rpmsg");
+	ep->index = node_path(ep->path, sizeof ep->path, path, "rpmsg", index);
 	ep->fd = open(ep->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (ep->fd < 0) {
 		int err = errno;
@@ -308,20 +311,7 @@ static int kernel_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg
 
 int rpmsg_each_ctrl(int (*fn)(int index, void *ctx), void *ctx)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s/class/rpmsg", rpmsg_sysfs_root());
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
-	int r = 0;
-	struct dirent *ent;
-	while (!r && (ent = readdir(d))) {
-		int idx = rpmsg_parse_index(ent->d_name, "rpmsg_ctrl");
-		if (idx >= 0)
-			r = fn(idx, ctx);
-	}
-	closedir(d);
-	return r;
+	return sysfs_each_index("class/rpmsg", "rpmsg_ctrl", fn, ctx);
 }
 
 struct each_endpoint {

@@ -4,7 +4,6 @@
 #include "device.h"
 #include "sysfs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,23 +20,22 @@ static int describe(int index, struct rproc *r)
 	return sysfs_read(path, r->name, sizeof r->name);
 }
 
+struct each_rproc {
+	int (*fn)(const struct rproc *r, void *ctx);
+	void *ctx;
+};
+
+static int visit_rproc(int index, void *ctx)
+{
+	struct each_rproc *q = ctx;
+	struct rproc r;
+	return describe(index, &r) == 0 ? q->fn(&r, q->ctx) : 0;
+}
+
 int rproc_each(int (*fn)(const struct rproc *r, void *ctx), void *ctx)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s/class/remoteproc", rpmsg_sysfs_root());
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
-	int r = 0;
-	struct dirent *ent;
-	while (!r && (ent = readdir(d))) {
-		int idx = rpmsg_parse_index(ent->d_name, "remoteproc");
-		struct rproc rp;
-		if (idx >= 0 && describe(idx, &rp) == 0)
-			r = fn(&rp, ctx);
-	}
-	closedir(d);
-	return r;
+	struct each_rproc q = { fn, ctx };
+	return sysfs_each_index("class/remoteproc", "remoteproc", visit_rproc, &q);
 }
 
 struct by_name {
@@ -96,27 +94,30 @@ int rproc_write(const struct rproc *r, const char *attr, const char *value, stru
 	return 0;
 }
 
+struct under {
+	const struct rproc *r;
+	int found;
+};
+
+/* /sys/class/rpmsg/rpmsg_ctrlN links into the device tree; the remoteproc's
+ * own directory is one of its ancestors. */
+static int ctrl_under(int index, void *ctx)
+{
+	struct under *u = ctx;
+	char link[PATH_MAX], target[PATH_MAX], needle[64];
+	snprintf(link, sizeof link, "%s/class/rpmsg/rpmsg_ctrl%d", rpmsg_sysfs_root(), index);
+	snprintf(needle, sizeof needle, "/remoteproc%d/", u->r->index);
+	if (!realpath(link, target) || !strstr(target, needle))
+		return 0;
+	u->found = index;
+	return 1;
+}
+
 int rproc_ctrl_index(const struct rproc *r, struct rpmsg_err *e)
 {
-	/* /sys/class/rpmsg/rpmsg_ctrlN links into the device tree; the
-	 * remoteproc's own directory is one of its ancestors. */
-	char dir[PATH_MAX], needle[64];
-	snprintf(dir, sizeof dir, "%s/class/rpmsg", rpmsg_sysfs_root());
-	snprintf(needle, sizeof needle, "/remoteproc%d/", r->index);
-	DIR *d = opendir(dir);
-	int found = -1;
-	struct dirent *ent;
-	while (d && found < 0 && (ent = readdir(d))) {
-		int idx = rpmsg_parse_index(ent->d_name, "rpmsg_ctrl");
-		char link[PATH_MAX + 300], target[PATH_MAX];
-		snprintf(link, sizeof link, "%s/%s", dir, ent->d_name);
-		if (idx >= 0 && realpath(link, target) && strstr(target, needle))
-			found = idx;
-	}
-	if (d)
-		closedir(d);
-	if (found < 0)
+	struct under u = { r, -1 };
+	if (sysfs_each_index("class/rpmsg", "rpmsg_ctrl", ctrl_under, &u) != 1)
 		return rpmsg_fail(e, ENODEV, "remoteproc '%s' has no rpmsg_ctrl device (is it running?)",
 				  r->name);
-	return found;
+	return u.found;
 }

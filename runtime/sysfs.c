@@ -1,5 +1,10 @@
 /* Roots of /dev and /sys, and attribute reading. */
 #include "sysfs.h"
+#include "device.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,4 +49,23 @@ int sysfs_read_long(const char *path, long long *out)
 	errno = 0;
 	*out = strtoll(buf, &end, 0);
 	return (errno || end == buf) ? -EINVAL : 0;
+}
+
+int sysfs_each_index(const char *dir, const char *prefix, int (*fn)(int index, void *ctx),
+		     void *ctx)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", rpmsg_sysfs_root(), dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return -errno;
+	int r = 0;
+	struct dirent *ent;
+	while (!r && (ent = readdir(d))) {
+		int idx = rpmsg_parse_index(ent->d_name, prefix);
+		if (idx >= 0)
+			r = fn(idx, ctx);
+	}
+	closedir(d);
+	return r;
 }

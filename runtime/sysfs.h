@@ -14,4 +14,9 @@ int sysfs_read(const char *path, char *buf, size_t cap);
 /* Reads a decimal attribute (sysfs prints RPMSG_ADDR_ANY as -1). */
 int sysfs_read_long(const char *path, long long *out);
 
+/* Calls fn(N) for each entry PREFIXN of dir (relative to the sysfs root)
+ * until fn returns nonzero; returns that, or -errno if dir is unreadable. */
+int sysfs_each_index(const char *dir, const char *prefix, int (*fn)(int index, void *ctx),
+		     void *ctx);
+
 #endif
