@@ -5,7 +5,6 @@
 #include "rpmsg_abi.h"
 #include "sysfs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

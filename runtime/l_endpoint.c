@@ -70,6 +70,21 @@ static void let_go(lua_State *L, struct lendpoint *le)
 	}
 }
 
+/* Calls handler `name` of the endpoint at idx with the nargs values on top
+ * and the endpoint after them; drops the values when there is no handler. */
+static void call_handler(lua_State *L, int idx, struct lendpoint *le, const char *name, int nargs)
+{
+	if (get_field(L, idx, name) != LUA_TFUNCTION) {
+		lua_pop(L, 1 + nargs);
+		return;
+	}
+	lua_insert(L, -1 - nargs);
+	lua_pushvalue(L, idx);
+	char what[96];
+	snprintf(what, sizeof what, "%s of endpoint '%.64s'", name, label(le));
+	rpmsg_call(le->rt, nargs + 1, what);
+}
+
 /* Pops the first live task waiting in ep:receive, pushing its userdata;
  * NULL (nothing pushed) when none waits. */
 static struct ltask *pop_waiter(lua_State *L, int idx)
@@ -142,15 +157,8 @@ static void closed(lua_State *L, int idx, struct lendpoint *le, const char *reas
 		rpmsg_recovery_start(le->rt);
 	}
 	wake_waiters(L, idx, reason);
-	if (get_field(L, idx, "on_close") == LUA_TFUNCTION) {
-		lua_pushstring(L, reason);
-		lua_pushvalue(L, idx);
-		char what[96];
-		snprintf(what, sizeof what, "on_close of endpoint '%.64s'", label(le));
-		rpmsg_call(le->rt, 2, what);
-	} else {
-		lua_pop(L, 1);
-	}
+	lua_pushstring(L, reason);
+	call_handler(L, idx, le, "on_close", 1);
 }
 
 void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep)
@@ -159,14 +167,7 @@ void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg
 	le->down = false;
 	le->close_notified = false;
 	rpmsg_endpoint_update_watch(L, idx, le);
-	if (get_field(L, idx, "on_open") == LUA_TFUNCTION) {
-		lua_pushvalue(L, idx);
-		char what[96];
-		snprintf(what, sizeof what, "on_open of endpoint '%.64s'", label(le));
-		rpmsg_call(le->rt, 1, what);
-	} else {
-		lua_pop(L, 1);
-	}
+	call_handler(L, idx, le, "on_open", 0);
 }
 
 /* While the remote is away: nil, "endpoint down", never a block or a loss. */
@@ -235,13 +236,8 @@ static void flow_changed(struct lendpoint *le, int idx)
 		rpmsg_logf("endpoint '%s': %s", label(le), e.msg);
 		return;
 	}
-	if (get_field(L, idx, "on_flow") != LUA_TFUNCTION) {
-		lua_pop(L, 1);
-		return;
-	}
 	lua_pushboolean(L, enabled);
-	lua_pushvalue(L, idx);
-	rpmsg_call(le->rt, 2, "on_flow");
+	call_handler(L, idx, le, "on_flow", 1);
 }
 
 static void on_io(struct loop_io *io, uint32_t events)
