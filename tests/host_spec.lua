@@ -87,6 +87,30 @@ describe("rpmsg-lua", function()
     assert.matches("destroyed endpoint 'app'", err)
   end)
 
+  it("stops on SIGINT too, and exits 0", function()
+    local app = script([[
+      local rpmsg = require "rpmsg"
+      rpmsg.every(10, function() end)
+      print("running"); io.stdout:flush()
+    ]])
+    local status, out = helper.sh(("%s %s & pid=$!; sleep 0.3; kill -INT $pid; wait $pid")
+      :format(q(helper.bin), q(app)))
+    assert.equal(0, status)
+    assert.equal("running\n", out)
+  end)
+
+  it("installs under PREFIX and DESTDIR", function()
+    local dest = os.tmpname()
+    os.remove(dest)
+    local status = helper.sh(("make -s install DESTDIR=%s PREFIX=/usr"):format(q(dest)))
+    assert.equal(0, status)
+    assert.is_true(os.execute("test -x " .. q(dest .. "/usr/bin/rpmsg-lua")))
+    assert.is_true(os.execute("test -f " .. q(dest .. "/usr/lib/lua/5.4/rpmsg.so")))
+    local _, out = helper.sh(q(dest .. "/usr/bin/rpmsg-lua") .. " --version")
+    assert.matches("^rpmsg%-lua ", out)
+    os.execute("rm -rf " .. q(dest))
+  end)
+
   it("keeps serving after 1000 handler errors in a row", function()
     local fw = script([[
       local rpmsg = require "rpmsg"
