@@ -80,7 +80,7 @@ void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms)
 static void guard_enter(struct rpmsg_runtime *rt, const char *what)
 {
 	if (rt->depth++ == 0) {
-		snprintf(rt->running, sizeof rt->running, "%s", what);
+		rt->running = what;   /* lives as long as the call: copying it costs every message */
 		rt->deadline_ms = rt->handler_timeout_ms ? loop_now_ms() + (uint64_t)rt->handler_timeout_ms : 0;
 	}
 }

@@ -38,7 +38,7 @@ struct rpmsg_runtime {
 	int handler_timeout_ms;       /* 0: off */
 	int depth;                    /* nesting of rpmsg_pcall */
 	uint64_t deadline_ms;         /* of the outermost call; 0 when none */
-	char running[96];             /* what the outermost call runs */
+	const char *running;          /* what the outermost call runs (the caller's string) */
 	bool tripped;                 /* the watchdog fired in the outermost call */
 	char trip[160];               /* and what it said */
 	/* Script generations (l_generation.c). Objects remember the generation
