@@ -40,7 +40,7 @@ local function check_scalar(s, v)
   elseif s.float then
     if type(v) ~= "number" then return ("expected a number, got %s"):format(type(v)) end
   else
-    local i = math.tointeger(v)
+    local i = type(v) == "number" and math.tointeger(v)   -- not "1": a string is a bug
     if not i or i < s.min or i > s.max then
       local got = type(v) == "number" and tostring(v) or type(v)
       return ("expected an integer in %d..%d, got %s"):format(s.min, s.max, got)

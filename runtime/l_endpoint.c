@@ -544,8 +544,9 @@ static int l_index(lua_State *L)
 	lua_getiuservalue(L, 1, script_fields(le));
 	if (lua_getfield(L, -1, key) != LUA_TNIL)
 		return 1;
-	if (strcmp(key, "down") == 0) {
-		lua_pushboolean(L, le->down);
+	if (strcmp(key, "down") == 0 || (!le->ep && strcmp(key, "closed") == 0)) {
+		/* closed: true once closed or dead, false while usable or down */
+		lua_pushboolean(L, key[0] == 'd' ? le->down : !le->down);
 		return 1;
 	}
 	if (!le->ep)

@@ -18,6 +18,8 @@ struct ltask {
 	bool done;
 	rpmsg_task_timeout_fn on_timeout; /* what the timer means while blocked */
 	void *timeout_ctx;
+	bool suspended;                   /* in rpmsg.suspend: task:wake() may resume it */
+	int wake_nargs;                   /* values task:wake() left on the thread */
 };
 
 struct ltask *rpmsg_task_current(lua_State *L)
@@ -109,6 +111,65 @@ static int l_sleep(lua_State *L)
 	return rpmsg_task_block(L, t, (int)ms, wake_from_sleep, NULL);
 }
 
+static void suspend_timed_out(struct ltask *t, void *ctx)
+{
+	(void)ctx;
+	t->suspended = false;
+	lua_pushnil(t->co);
+	lua_pushliteral(t->co, "timeout");
+	lua_pushliteral(t->co, "ETIMEDOUT");
+	rpmsg_task_resume(t, 3);
+}
+
+/* rpmsg.suspend([timeout_ms]): waits for task:wake(...), whose values it
+ * returns, or returns nil, "timeout", "ETIMEDOUT". */
+static int l_suspend(lua_State *L)
+{
+	lua_Integer ms = luaL_optinteger(L, 1, -1);
+	luaL_argcheck(L, ms >= -1, 1, "timeout must not be negative");
+	struct ltask *t = rpmsg_task_current(L);
+	if (!t)
+		return luaL_error(L, "rpmsg.suspend must be called inside rpmsg.spawn");
+	t->suspended = true;
+	return rpmsg_task_block(L, t, (int)ms, suspend_timed_out, NULL);
+}
+
+static void resume_woken(struct ltask *t, void *ctx)
+{
+	(void)ctx;
+	rpmsg_task_resume(t, t->wake_nargs);
+}
+
+/* task:wake(...): resumes a suspended task with these values, from the loop
+ * (never nested inside the caller). False if it was not suspended. */
+static int l_wake(lua_State *L)
+{
+	struct ltask *t = rpmsg_task_check(L, 1);
+	if (t->done || !t->suspended) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	t->suspended = false;
+	rpmsg_task_unblock(t);
+	t->wake_nargs = lua_gettop(L) - 1;
+	lua_xmove(L, t->co, t->wake_nargs);
+	struct rpmsg_err e;
+	t->on_timeout = resume_woken;
+	if (loop_timer_start(t->rt->loop, &t->timer, 0, 0, &e) < 0)
+		return rpmsg_raise(L, &e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_current(lua_State *L)
+{
+	struct ltask *t = rpmsg_task_current(L);
+	if (!t)
+		return 0;
+	rpmsg_push_anchored(L, t);
+	return 1;
+}
+
 static int l_spawn(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
@@ -178,6 +239,7 @@ void rpmsg_task_register(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{ "cancel", l_cancel },
 		{ "alive", l_alive },
+		{ "wake", l_wake },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, RPMSG_TASK_TYPE);
@@ -192,3 +254,5 @@ void rpmsg_task_register(lua_State *L)
 
 int rpmsg_l_spawn(lua_State *L) { return l_spawn(L); }
 int rpmsg_l_sleep(lua_State *L) { return l_sleep(L); }
+int rpmsg_l_suspend(lua_State *L) { return l_suspend(L); }
+int rpmsg_l_current(lua_State *L) { return l_current(L); }

@@ -280,6 +280,8 @@ static const luaL_Reg functions[] = {
 	{ "remoteproc", rpmsg_l_remoteproc },
 	{ "list", rpmsg_l_list },
 	{ "sleep", rpmsg_l_sleep },
+	{ "suspend", rpmsg_l_suspend },
+	{ "current", rpmsg_l_current },
 	{ "log", l_log },
 	{ "run", l_run },
 	{ "stop", l_stop },
@@ -297,6 +299,20 @@ static int load_embedded(lua_State *L)
 	lua_pushstring(L, m->name);
 	lua_call(L, 1, 1);
 	return 1;
+}
+
+int rpmsg_open_embedded(lua_State *L, const char *name)
+{
+	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
+	lua_pop(L, 1);
+	for (const struct embedded_module *m = rpmsg_embedded; m->name; m++)
+		if (strcmp(m->name, name) == 0) {
+			lua_pushlightuserdata(L, (void *)m);
+			lua_pushcclosure(L, load_embedded, 1);
+			lua_call(L, 0, 1);
+			return 1;
+		}
+	return luaL_error(L, "rpmsg: no embedded module %s", name);
 }
 
 /* The Lua parts of the runtime, found by require without any file. */

@@ -145,6 +145,8 @@ int rpmsg_l_spawn(lua_State *L);
 int rpmsg_l_remoteproc(lua_State *L);
 int rpmsg_l_list(lua_State *L);
 int rpmsg_l_sleep(lua_State *L);
+int rpmsg_l_suspend(lua_State *L);
+int rpmsg_l_current(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
 

@@ -99,7 +99,9 @@ describe("endpoint", function()
     assert.error_matches(function() a.on_message = "not a function" end,
       "on_message must be a function or nil, got string")
     local c, d = rpmsg.pair()
+    assert.is_false(c.closed)
     c:close(); d:close()
+    assert.is_true(c.closed)
     assert.error_matches(function() c:send("x") end, "closed endpoint")
   end)
 

@@ -138,6 +138,17 @@ describe("rpmsg-lua", function()
   end)
 end)
 
+describe("rpmsg.so in a stock lua5.4", function()
+  it("offers the embedded modules, even before require \"rpmsg\"", function()
+    local status, out = helper.sh(("lua5.4 -e %s"):format(q(
+      "package.cpath = '" .. helper.build .. "/?.so;' .. package.cpath " ..
+      "local rpc = require 'rpmsg.rpc' local struct = require 'rpmsg.struct' " ..
+      "print(type(rpc.new), type(struct.layout), package.loaded.rpmsg.MAX_MESSAGE_SIZE)")))
+    assert.equal(0, status)
+    assert.equal("function\tfunction\t496\n", out)
+  end)
+end)
+
 describe("rpmsg-lua --sim", function()
   it("runs scripts/echo.lua unchanged against scripts/sim/echo_fw.lua", function()
     local status, _, err = host({"--sim", "scripts/sim/echo_fw.lua", "scripts/echo.lua", "20"})

@@ -94,6 +94,26 @@ describe("rpmsg.spawn", function()
     assert.error_matches(function() rpmsg.sleep(10) end, "must be called inside rpmsg.spawn")
   end)
 
+  it("suspends until task:wake(...) and returns its values", function()
+    local got
+    local task = rpmsg.spawn(function()
+      assert.is_not_nil(rpmsg.current())
+      got = table.pack(rpmsg.suspend(1000))
+    end)
+    assert.is_true(task:wake("a", nil, 3))
+    assert.is_false(task:wake("twice"))   -- not suspended any more
+    assert.is_nil(got)                    -- resumed from the loop, not inside wake
+    rpmsg.after(20, rpmsg.stop)
+    rpmsg.run()
+    assert.same({"a", nil, 3, n = 3}, got)
+    assert.is_nil(rpmsg.current())
+  end)
+
+  it("gives nil, \"timeout\" when nobody wakes a suspended task", function()
+    local r = run_task(function() return rpmsg.suspend(30) end)
+    assert.same({nil, "timeout", "ETIMEDOUT", n = 3}, r)
+  end)
+
   it("can be cancelled", function()
     local after = false
     local task = rpmsg.spawn(function() rpmsg.sleep(20); after = true end)
