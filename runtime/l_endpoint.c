@@ -188,8 +188,6 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 {
 	lua_State *L = le->rt->L;
 	char buf[RPMSG_MAX_MESSAGE];
-	char what[96];
-	what[0] = '\0';
 	for (int i = 0; i < DISPATCH_BATCH && le->ep && !loop_stopping(le->rt->loop); i++) {
 		if (!(le->io.events & LOOP_IN))
 			break;  /* on_message went away: leave messages queued */
@@ -214,9 +212,10 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 		get_field(L, idx, "on_message");
 		lua_pushlstring(L, buf, (size_t)n);
 		lua_pushvalue(L, idx);
-		if (!what[0])
-			snprintf(what, sizeof what, "on_message of endpoint '%.64s'", label(le));
-		rpmsg_call(le->rt, 2, what);
+		if (!le->on_message_label[0])
+			snprintf(le->on_message_label, sizeof le->on_message_label,
+				 "on_message of endpoint '%.64s'", label(le));
+		rpmsg_call(le->rt, 2, le->on_message_label);
 	}
 	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {

@@ -27,6 +27,7 @@ struct lendpoint {
 	bool close_notified;
 	int gen;                      /* the script generation that declared it */
 	int adopted_gen;              /* a reload loading this generation declared it again */
+	char on_message_label[96];    /* "on_message of endpoint 'x'", made once: not per message */
 	bool recover;                 /* made again when the remote comes back */
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
