@@ -537,8 +537,10 @@ static int l_index(lua_State *L)
 {
 	struct lendpoint *le = check_endpoint(L, 1);
 	const char *key = luaL_checkstring(L, 2);
-	luaL_getmetafield(L, 1, "methods");
-	if (lua_getfield(L, -1, key) != LUA_TNIL)
+	/* ep:send is looked up for every message: the methods are an upvalue,
+	 * not a metatable field found by name. */
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
 		return 1;
 	lua_getiuservalue(L, 1, script_fields(le));
 	if (lua_getfield(L, -1, key) != LUA_TNIL)
@@ -672,7 +674,6 @@ void rpmsg_endpoint_register(lua_State *L)
 		{ NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
-		{ "__index", l_index },
 		{ "__newindex", l_newindex },
 		{ "__gc", l_gc },
 		{ "__close", l_close },
@@ -682,6 +683,7 @@ void rpmsg_endpoint_register(lua_State *L)
 	luaL_newmetatable(L, RPMSG_ENDPOINT_TYPE);
 	luaL_setfuncs(L, meta, 0);
 	luaL_newlib(L, methods);
-	lua_setfield(L, -2, "methods");
+	lua_pushcclosure(L, l_index, 1);
+	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 }

@@ -6,7 +6,10 @@
 
 bool rpmsg_host_take_reload_request(lua_State *L)
 {
-	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	/* Asked at every loop turn: the pointer the watchdog keeps in the
+	 * state's extra space (rpmsg_host_set_handler_timeout put it there)
+	 * spares a registry lookup. */
+	struct rpmsg_runtime *rt = *(struct rpmsg_runtime **)lua_getextraspace(L);
 	bool asked = rt->reload_requested;
 	rt->reload_requested = false;
 	return asked;

@@ -35,7 +35,8 @@ bool rpmsg_host_clear_interrupt(void);
 #define RPMSG_VERSION "0.1.0"
 /* One line to stderr with a timestamp. */
 void rpmsg_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* True once after the script called rpmsg.reload(). */
+/* True once after the script called rpmsg.reload(). Needs
+ * rpmsg_host_set_handler_timeout() to have been called on L. */
 bool rpmsg_host_take_reload_request(lua_State *L);
 
 #endif
