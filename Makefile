@@ -11,7 +11,8 @@ CC      ?= cc
 LUA_CFLAGS = $(shell pkg-config --cflags $(LUA_PKG))
 LUA_LIBS   = $(shell pkg-config --libs $(LUA_PKG))
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
+# What the code needs, whatever CFLAGS the user gives on the command line.
+ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 
 B := build
 DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq remoteproc
@@ -33,34 +34,34 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
 $(B)/%.o: runtime/%.c runtime/*.h | $(B)
-	$(CC) $(CFLAGS) -c -o $@ $<
-$(B)/host_terminal.o: CFLAGS += $(EDIT_CFLAGS)
-$(B)/asan/host_terminal.o: CFLAGS += $(EDIT_CFLAGS)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
+$(B)/asan/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/embedded.c: runtime/embed.lua $(LUA_SOURCES) | $(B)
 	lua5.4 runtime/embed.lua $@ $(LUA_SOURCES)
 $(B)/embedded.o: $(B)/embedded.c runtime/embedded.h
-	$(CC) $(CFLAGS) -Iruntime -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Iruntime -c -o $@ $<
 $(B)/asan/embedded.o: $(B)/embedded.c runtime/embedded.h | $(B)/asan
-	$(CC) $(CFLAGS) $(SANITIZE) -Iruntime -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -Iruntime -c -o $@ $<
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
-	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))
-	$(CC) $(CFLAGS) -shared -o $@ $^
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^
 
 # The same, under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: $(B)/asan/rpmsg-lua $(B)/asan/rpmsg.so
 $(B)/asan/%.o: runtime/%.c runtime/*.h | $(B)/asan
-	$(CC) $(CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
 $(B)/asan/rpmsg-lua: $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_OBJS))
-	$(CC) $(CFLAGS) $(SANITIZE) -rdynamic -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
-	$(CC) $(CFLAGS) $(SANITIZE) -shared -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -shared -o $@ $^
 
 # C unit tests, built with the sanitizers.
 CTESTS := $(patsubst tests/c/%.c,$(B)/asan/%,$(wildcard tests/c/test_*.c))
 ctests: $(CTESTS)
 $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(addprefix $(B)/asan/,$(MODULE_OBJS))
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(addprefix $(B)/asan/,$(MODULE_OBJS)) $(LUA_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(addprefix $(B)/asan/,$(MODULE_OBJS)) $(LUA_LIBS) -lm
 
 $(B) $(B)/asan:
 	mkdir -p $@

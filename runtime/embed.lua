@@ -11,6 +11,15 @@ for i = 2, #arg do
   local f = assert(io.open(path, "rb"))
   local src = f:read("a")
   f:close()
+  -- Comment lines and indentation cost binary size and nothing else: they
+  -- go, but every line stays, so tracebacks keep their line numbers. A file
+  -- with long strings or long comments is kept as it is.
+  if not src:find("%[=*%[") then
+    src = src:gsub("[^\n]*", function(line)
+      if line:match("^%s*%-%-") then return "" end
+      return (line:gsub("^%s+", ""))
+    end)
+  end
   local name = "rpmsg." .. path:match("([^/]+)%.lua$")
   local var = "src_" .. (#entries + 1)
   out:write(("static const char %s[] =\n"):format(var))
