@@ -235,12 +235,6 @@ static int iterate(struct loop *loop, int timeout_ms)
 	return 0;
 }
 
-int loop_run_once(struct loop *loop, int timeout_ms)
-{
-	prepare(loop);
-	return loop->stop ? 0 : iterate(loop, timeout_ms);
-}
-
 int loop_run(struct loop *loop)
 {
 	loop->stop = false;

@@ -51,8 +51,6 @@ void loop_free(struct loop *loop);
 /* Runs until loop_stop() or until no io (but weak ones) and no timer is left;
  * returns 0, or -errno if epoll itself failed. */
 int loop_run(struct loop *loop);
-/* Waits at most timeout_ms (-1: until something happens) and dispatches once. */
-int loop_run_once(struct loop *loop, int timeout_ms);
 void loop_stop(struct loop *loop);
 bool loop_stopping(const struct loop *loop);
 uint64_t loop_now_ms(void);

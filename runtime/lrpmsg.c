@@ -92,14 +92,6 @@ void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend 
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
 }
 
-unsigned long rpmsg_host_handler_errors(lua_State *L)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
-	struct rpmsg_runtime *rt = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	return rt ? rt->handler_errors : 0;
-}
-
 /* ---- anchors ------------------------------------------------------------ */
 
 void rpmsg_anchor(lua_State *L, int idx)

@@ -11,9 +11,6 @@
 
 /* Call before the script can require "rpmsg". */
 void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend);
-/* Handler errors so far in this state. */
-unsigned long rpmsg_host_handler_errors(lua_State *L);
-
 int luaopen_rpmsg(lua_State *L);
 
 /* The watchdog: chunks run through rpmsg_host_pcall and every handler are
