@@ -36,7 +36,7 @@
  *   tput rate= cpu_ns= util= usr_ns= sys_ns=   per window: messages/s,
  *               CMD's CPU time per message, share of a CPU it used, and
  *               its user and system time per message (clock ticks: coarse)
- *   lat p50_ns= p99_ns= max_ns=   per run
+ *   lat p50_ns= p90_ns= p98_ns= p99_ns= p995_ns= p999_ns= max_ns= cpu_ns=   per run
  *   count n= at= rss_kb=    per checkpoint
  *   exit=       CMD's exit status after the driver closed its ends
  * Never judges a figure: it only measures. Exit 1 on a protocol error (a
@@ -536,9 +536,13 @@ static void run_lat(void)
 		uint64_t cpu1 = child_cpu_ns();
 		qsort(samples, (size_t)opt.count, sizeof *samples, cmp_u64);
 		size_t n = (size_t)opt.count;
-		printf("lat p50_ns=%llu p99_ns=%llu max_ns=%llu cpu_ns=%.1f\n",
-		       (unsigned long long)samples[n / 2],
+		printf("lat p50_ns=%llu p90_ns=%llu p98_ns=%llu p99_ns=%llu p995_ns=%llu p999_ns=%llu "
+		       "max_ns=%llu cpu_ns=%.1f\n",
+		       (unsigned long long)samples[n / 2], (unsigned long long)samples[(n * 90) / 100],
+		       (unsigned long long)samples[(n * 98) / 100],
 		       (unsigned long long)samples[(n * 99) / 100],
+		       (unsigned long long)samples[(n * 995) / 1000],
+		       (unsigned long long)samples[(n * 999) / 1000],
 		       (unsigned long long)samples[n - 1], (double)(cpu1 - cpu0) / (double)n);
 		fflush(stdout);
 	}

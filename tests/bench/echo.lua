@@ -6,8 +6,9 @@
 -- and under a stock interpreter with build/rpmsg.so (lua5.4 ... , with
 -- LUA_CPATH pointing at build/): rpmsg.run() returns at once under the host.
 -- The loop ends when the driver closes its ends (every endpoint "remote gone").
--- BENCH_LUA_GC=generational or stop: an experiment on the collector's share
--- of the latency tail (tests/bench/run reports it next to the default).
+-- BENCH_LUA_GC=generational (or stop): an experiment on the collector's share
+-- of the latency tail (tests/bench/run reports generational next to the
+-- default; stopped, the heap grows and page faults blur the picture).
 local rpmsg = require "rpmsg"
 
 local gc = os.getenv("BENCH_LUA_GC")

@@ -1,7 +1,9 @@
 #!/bin/sh
 # tests/bench/guest.sh: the in-guest part of `make bench`, run by
 # tests/bench/run as `tests/kernel/run-in-guest sh tests/bench/guest.sh
-# ROUNDS WINDOWS BYTES WARM_MS MEASURE_MS` (from the project directory).
+# ROUNDS WINDOWS BYTES WARM_MS MEASURE_MS [RPMSG_LUA]` (from the project
+# directory; RPMSG_LUA is the host binary to measure, build/rpmsg-lua by
+# default).
 #
 # Alternates the C baseline (build/bench/guest_echo) and rpmsg-lua
 # (tests/bench/guest_echo.lua) ROUNDS times for each window in WINDOWS (a
@@ -14,6 +16,7 @@ windows=${2:-1,16}
 size=${3:-64}
 warm_ms=${4:-300}
 measure_ms=${5:-1000}
+host=${6:-build/rpmsg-lua}
 warm_s=$(awk "BEGIN { print $warm_ms / 1000 }")
 measure_s=$(awk "BEGIN { print $measure_ms / 1000 }")
 
@@ -24,7 +27,7 @@ r=1
 while [ "$r" -le "$rounds" ]; do
 	for w in $(echo "$windows" | tr , ' '); do
 		build/bench/guest_echo -w "$w" -s "$size" -u "$warm_s" -d "$measure_s" || status=1
-		build/rpmsg-lua tests/bench/guest_echo.lua "$w" "$size" "$warm_ms" "$measure_ms" ||
+		"$host" tests/bench/guest_echo.lua "$w" "$size" "$warm_ms" "$measure_ms" ||
 			status=1
 	done
 	r=$((r + 1))
