@@ -5,20 +5,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local rpc = require "rpmsg.rpc"
 
--- Runs fn as a task and the loop until it returns (or 10 s pass); returns
--- fn's results as a packed table.
-local function run_task(fn)
-  local result
-  rpmsg.spawn(function()
-    result = table.pack(fn())
-    rpmsg.stop()
-  end)
-  local guard = rpmsg.after(10000, rpmsg.stop)
-  if not result then rpmsg.run() end
-  guard:cancel()
-  assert(result, "the task did not finish")
-  return result
-end
+local function run_task(fn) return helper.run_task(rpmsg, fn) end
 
 -- Waits inside a task until cond() is true, checking every 5 ms.
 local function wait_for(cond)

@@ -10,17 +10,7 @@ describe("rpmsg.spawn", function()
   end)
   after_each(function() a:close(); b:close() end)
 
-  local function run_task(fn)
-    local result
-    rpmsg.spawn(function()
-      result = table.pack(fn())
-      rpmsg.stop()
-    end)
-    local guard = rpmsg.after(3000, rpmsg.stop)
-    rpmsg.run()
-    guard:cancel()
-    return result
-  end
+  local function run_task(fn) return helper.run_task(rpmsg, fn) end
 
   it("runs sequential protocol code: send, receive the reply", function()
     local r = run_task(function()
