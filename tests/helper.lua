@@ -35,22 +35,7 @@ end
 function helper.host(args, timeout)
   local parts = {}
   for i, a in ipairs(args) do parts[i] = shell_quote(a) end
-  -- Runs fn as an rpmsg.spawn task and the loop until it returns (or 10 s
--- pass); returns fn's results as a packed table.
-function helper.run_task(rpmsg, fn)
-  local result
-  rpmsg.spawn(function()
-    result = table.pack(fn())
-    rpmsg.stop()
-  end)
-  local guard = rpmsg.after(10000, rpmsg.stop)
-  if not result then rpmsg.run() end
-  guard:cancel()
-  assert(result, "the task did not finish")
-  return result
-end
-
-return helper.sh(("timeout -s KILL %d %s %s </dev/null"):format(
+  return helper.sh(("timeout -s KILL %d %s %s </dev/null"):format(
     timeout or 20, shell_quote(helper.bin), table.concat(parts, " ")))
 end
 
@@ -63,7 +48,7 @@ function helper.script(source)
   return path
 end
 
--- Polls cond() for up to ms milliseconds while running the loop.
+-- Runs the loop for ms milliseconds (default 50), so pending events land.
 function helper.settle(rpmsg, ms)
   local done = false
   local t = rpmsg.after(ms or 50, function() done = true; rpmsg.stop() end)
