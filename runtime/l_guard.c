@@ -125,8 +125,24 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 	return status;
 }
 
+/* Under rpmsg.run{raise_errors = true} (specs, a stock lua5.4), the first
+ * handler error ends the run and is raised from it instead of being logged. */
+static bool raise_from_run(struct rpmsg_runtime *rt, const char *what, const char *trace)
+{
+	if (!rt->raise_errors || !rt->in_run)
+		return false;
+	if (rt->raised_ref == LUA_NOREF) {
+		lua_pushfstring(rt->L, "error in %s: %s", what, trace);
+		rt->raised_ref = luaL_ref(rt->L, LUA_REGISTRYINDEX);
+		loop_stop(rt->loop);
+	}
+	return true;
+}
+
 static void report_error(struct rpmsg_runtime *rt, const char *what, const char *trace)
 {
+	if (raise_from_run(rt, what, trace))
+		return;
 	char key[sizeof rt->last_error];
 	snprintf(key, sizeof key, "%s: %.*s", what, (int)strcspn(trace, "\n"), trace);
 	uint64_t now = loop_now_ms();

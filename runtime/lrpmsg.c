@@ -54,6 +54,7 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
 	memset(rt, 0, sizeof *rt);
+	rt->raised_ref = LUA_NOREF;
 	lua_newtable(L);
 	lua_pushcfunction(L, runtime_gc);
 	lua_setfield(L, -2, "__gc");
@@ -202,21 +203,72 @@ static void stop_on_signal(int signo, void *ctx)
 	loop_stop(ctx);
 }
 
+struct run_deadline {
+	struct loop_timer timer;
+	struct loop *loop;
+	bool passed;
+};
+
+static void run_timed_out(struct loop_timer *t)
+{
+	struct run_deadline *d = t->ctx;
+	d->passed = true;
+	loop_stop(d->loop);
+}
+
+/* rpmsg.run([opts]): opts.timeout (ms) ends the run with nil, "timeout",
+ * "ETIMEDOUT"; opts.raise_errors makes the first handler error end the run
+ * and raise from it, so a failed assertion inside a handler fails the test
+ * that called run() instead of being logged while the test hangs. */
 static int l_run(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	if (rt->hosted)
 		return lua_pushboolean(L, 1), 1;  /* rpmsg-lua runs the loop after the script */
+	lua_Integer timeout = -1;
+	bool raise_errors = false;
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		lua_getfield(L, 1, "timeout");
+		timeout = luaL_optinteger(L, -1, -1);
+		luaL_argcheck(L, timeout >= -1, 1, "timeout must not be negative");
+		lua_getfield(L, 1, "raise_errors");
+		raise_errors = lua_toboolean(L, -1);
+		lua_pop(L, 2);
+	}
+	if (rt->in_run)
+		return luaL_error(L, "rpmsg.run: the loop is already running (called from a "
+				  "handler?); handlers run inside it, so return instead");
 	struct rpmsg_err e;
 	if (loop_signal(rt->loop, SIGINT, stop_on_signal, rt->loop, &e) < 0 ||
 	    loop_signal(rt->loop, SIGTERM, stop_on_signal, rt->loop, &e) < 0)
 		return rpmsg_push_error(L, &e);
+	struct run_deadline deadline = { .loop = rt->loop };
+	loop_timer_init(&deadline.timer, run_timed_out, &deadline);
+	if (timeout >= 0 && loop_timer_start(rt->loop, &deadline.timer, (uint64_t)timeout, 0, &e) < 0)
+		return rpmsg_push_error(L, &e);
 	lua_State *outer = rt->L;
 	rt->L = L;
+	rt->in_run = true;
+	rt->raise_errors = raise_errors;
+	rt->raised_ref = LUA_NOREF;
 	int r = loop_run(rt->loop);
+	rt->in_run = false;
+	rt->raise_errors = false;
 	rt->L = outer;
+	loop_timer_stop(rt->loop, &deadline.timer);
+	if (rt->raised_ref != LUA_NOREF) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, rt->raised_ref);
+		luaL_unref(L, LUA_REGISTRYINDEX, rt->raised_ref);
+		rt->raised_ref = LUA_NOREF;
+		return lua_error(L);
+	}
 	if (r < 0) {
 		rpmsg_fail_errno(&e, -r, "event loop");
+		return rpmsg_push_error(L, &e);
+	}
+	if (deadline.passed) {
+		rpmsg_fail(&e, ETIMEDOUT, "timeout");
 		return rpmsg_push_error(L, &e);
 	}
 	lua_pushboolean(L, 1);

@@ -27,6 +27,9 @@ struct rpmsg_runtime {
 	struct rpmsg_backend *backend;
 	bool owns_loop;               /* stock lua5.4: the module made the loop */
 	bool hosted;                  /* rpmsg-lua runs the loop, not rpmsg.run() */
+	bool in_run;                  /* inside rpmsg.run(): it is not re-entrant */
+	bool raise_errors;            /* rpmsg.run{raise_errors = true}: the first handler error stops it */
+	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
 	/* A handler failing the same way on every message would flood the log:

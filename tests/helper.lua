@@ -48,26 +48,39 @@ function helper.script(source)
   return path
 end
 
--- Runs the loop for ms milliseconds (default 50), so pending events land.
-function helper.settle(rpmsg, ms)
-  local done = false
-  local t = rpmsg.after(ms or 50, function() done = true; rpmsg.stop() end)
-  rpmsg.run()
-  t:cancel()
-  return done
+-- Runs the loop until rpmsg.stop() and fails the spec on a handler error
+-- (raised from rpmsg.run with its traceback) or when timeout_ms (default
+-- 5000) passes first. Use it wherever a spec asserts inside a callback: an
+-- assertion there is a handler error, which the runtime would only log.
+function helper.run(rpmsg, timeout_ms)
+  timeout_ms = timeout_ms or 5000
+  local ok, err, code = rpmsg.run{timeout = timeout_ms, raise_errors = true}
+  if not ok then
+    error(code == "ETIMEDOUT" and ("the loop did not stop within %d ms"):format(timeout_ms)
+      or ("rpmsg.run failed: %s"):format(err), 2)
+  end
 end
 
--- Runs fn as an rpmsg.spawn task and the loop until it returns (or 10 s
--- pass); returns fn's results as a packed table.
+-- Runs the loop for ms milliseconds (default 50), so pending events land;
+-- a handler error meanwhile fails the spec.
+function helper.settle(rpmsg, ms)
+  local t = rpmsg.after(ms or 50, function() rpmsg.stop() end)
+  local ok, err = rpmsg.run{timeout = (ms or 50) + 5000, raise_errors = true}
+  t:cancel()
+  assert(ok, err)
+  return true
+end
+
+-- Runs fn as an rpmsg.spawn task and the loop until it returns; fails the
+-- spec if it raises, if any handler fails meanwhile, or after 10 s. Returns
+-- fn's results as a packed table.
 function helper.run_task(rpmsg, fn)
   local result
   rpmsg.spawn(function()
     result = table.pack(fn())
     rpmsg.stop()
   end)
-  local guard = rpmsg.after(10000, rpmsg.stop)
-  if not result then rpmsg.run() end
-  guard:cancel()
+  if not result then helper.run(rpmsg, 10000) end
   assert(result, "the task did not finish")
   return result
 end
