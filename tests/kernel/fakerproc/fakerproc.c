@@ -30,6 +30,7 @@
  *   crash=1     the firmware dies (stops answering) and the core reports it
  *               through rproc_report_crash(); what follows is remoteproc's
  *               recovery policy (/sys/class/remoteproc/remoteprocN/recovery).
+ *   last_src    (read only) the source address of the host's last message.
  *   vring_num   descriptors per vring (load time only; default 256 as on
  *               most boards; virtio_rpmsg_bus then uses 256 TX buffers).
  */
@@ -96,6 +97,12 @@ MODULE_PARM_DESC(vring_num, "descriptors per vring, a power of 2 (default 256)")
 static int delay_ms;
 module_param(delay_ms, int, 0644);
 MODULE_PARM_DESC(delay_ms, "wait this long before each answer (default 0)");
+
+/* What only the remote sees: the source address of the host's last message
+ * (a dynamic address is not in sysfs, which shows -1). */
+static unsigned int last_src;
+module_param(last_src, uint, 0444);
+MODULE_PARM_DESC(last_src, "source address of the last message from the host");
 
 static struct {
 	struct platform_device *pdev;
@@ -254,6 +261,7 @@ static void fw_work(struct work_struct *work)
 		if (le32_to_cpu(h->dst) != RPMSG_NS_ADDR) {
 			u32 delay = READ_ONCE(delay_ms);
 
+			WRITE_ONCE(last_src, le32_to_cpu(h->src));
 			if (delay && !waited) {
 				/* Take the message only after the delay: a
 				 * stop meanwhile finds it still unanswered. */
