@@ -66,8 +66,21 @@ local function restore()
   local s = r:state()
   if s == "crashed" then r:stop(); s = r:state() end
   if s ~= "running" then assert(r:start()) end
-  assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000))
+  assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000),
+    "fake-r5f did not come back with its channels")
 end
+
+-- Endpoints and control devices a spec opened: closed after it whatever
+-- happened, so that a failing spec does not make the next ones fail too.
+local live = {}
+local function track(x, ...)
+  if x then live[#live + 1] = x end
+  return x, ...
+end
+after_each(function()
+  for i = #live, 1, -1 do pcall(live[i].close, live[i]); live[i] = nil end
+  restore()
+end)
 
 describe("kernel: full stack: the announced channels", function()
   it("appear where the kernel puts them, and each echoes", function()
@@ -81,7 +94,7 @@ describe("kernel: full stack: the announced channels", function()
     assert.is_false(guest.exists("/sys/bus/rpmsg/devices/" .. guest.channels("fw-echo")[1] .. "/driver"))
     -- rpmsg-raw: rpmsg_char's /dev/rpmsgN, not under any control device
     local raw = assert(guest.channel_dev("rpmsg-raw"))
-    local ep = assert(rpmsg.endpoint{dev = raw})
+    local ep = track(assert(rpmsg.endpoint{dev = raw}))
     assert.is_true(ep:send("raw hello"))
     assert.equal("raw hello", ep:recv(496, 3000))
     ep:close()
@@ -99,8 +112,6 @@ describe("kernel: full stack: the announced channels", function()
 end)
 
 describe("kernel: full stack: rpmsg.remoteproc", function()
-  after_each(restore)
-
   it("reads state, firmware, recovery and its control device through the real sysfs", function()
     local r = assert(rpmsg.remoteproc(RPROC))
     assert.equal(RPROC, r.name)
@@ -148,7 +159,7 @@ end)
 local function ride_through(cycles, down, up)
   local r = assert(rpmsg.remoteproc(RPROC))
   local events, got = {}, {}
-  local ep = assert(rpmsg.endpoint{remoteproc = RPROC, name = "cycle", src = 700, dst = 701})
+  local ep = track(assert(rpmsg.endpoint{remoteproc = RPROC, name = "cycle", src = 700, dst = 701}))
   local opens, closes = 0, 0
   ep.on_message = function(m) got[#got + 1] = m end
   ep.on_close = function(reason) closes = closes + 1; events[#events + 1] = "close: " .. reason end
@@ -160,8 +171,8 @@ local function ride_through(cycles, down, up)
     fds = fd_count()
     for c = 1, cycles do
       -- a plain endpoint beside it: it sees the remote go as EPIPE
-      local ctrl = check(rpmsg.open_ctrl(ep.ctrl))
-      local plain = check(rpmsg.open_endpoint(check(ctrl:create_endpoint("plain-" .. c, 710, 711))))
+      local ctrl = track(check(rpmsg.open_ctrl(ep.ctrl)))
+      local plain = track(check(rpmsg.open_endpoint(check(ctrl:create_endpoint("plain-" .. c, 710, 711)))))
       ctrl:close()
       down(r, c)
       until_(function() return closes == c end, 10000, "on_close in cycle " .. c)
@@ -200,8 +211,6 @@ local function ride_through(cycles, down, up)
 end
 
 describe("kernel: full stack: remoteproc stop and start", function()
-  after_each(restore)
-
   it("closes every endpoint, recreates the remoteproc = name one, three times, leaking nothing", function()
     ride_through(3,
       function(r) check(r:stop()) end,
@@ -210,8 +219,6 @@ describe("kernel: full stack: remoteproc stop and start", function()
 end)
 
 describe("kernel: full stack: a crash", function()
-  after_each(restore)
-
   it("with recovery on: the same, with nobody writing to sysfs", function()
     ride_through(2,
       function() guest.knob("crash", 1) end,
@@ -222,7 +229,7 @@ describe("kernel: full stack: a crash", function()
     local r = assert(rpmsg.remoteproc(RPROC))
     assert(r:recovery("disabled"))
     local got, reasons, opens = {}, {}, 0
-    local ep = assert(rpmsg.endpoint{remoteproc = RPROC, name = "crash-off", src = 720, dst = 721})
+    local ep = track(assert(rpmsg.endpoint{remoteproc = RPROC, name = "crash-off", src = 720, dst = 721}))
     ep.on_message = function(m) got[#got + 1] = m end
     ep.on_close = function(reason) reasons[#reasons + 1] = reason end
     ep.on_open = function() opens = opens + 1 end
@@ -252,15 +259,13 @@ describe("kernel: full stack: a crash", function()
 end)
 
 describe("kernel: full stack: a full transmit ring", function()
-  after_each(restore)
-
   it("queues loop sends in order and delivers all once, gives EAGAIN on a plain endpoint, and does not spin", function()
     local N = 256 + 40                           -- 256 TX buffers (vring_num)
     local got = {}
-    local loop_ep = assert(rpmsg.endpoint{ctrl = 0, name = "full-loop", src = 730, dst = 731})
+    local loop_ep = track(assert(rpmsg.endpoint{ctrl = 0, name = "full-loop", src = 730, dst = 731}))
     loop_ep.on_message = function(m) got[#got + 1] = m end
-    local ctrl = assert(rpmsg.open_ctrl(0))
-    local plain = assert(rpmsg.open_endpoint(assert(ctrl:create_endpoint("full-plain", 732, 733))))
+    local ctrl = track(assert(rpmsg.open_ctrl(0)))
+    local plain = track(assert(rpmsg.open_endpoint(assert(ctrl:create_endpoint("full-plain", 732, 733)))))
     guest.knob("stall", 1)
     for i = 1, N do assert(loop_ep:send("m" .. i), "send " .. i) end
     -- every TX buffer is taken: the kernel says EAGAIN to a plain endpoint
@@ -293,9 +298,9 @@ end)
 describe("kernel: full stack: several endpoints at once", function()
   it("answers reach the endpoint that asked: fixed src, ADDR_ANY (>= 1024) and the rpmsg-raw device", function()
     local eps = {
-      fixed = assert(rpmsg.endpoint{ctrl = 0, name = "multi-fixed", src = 740, dst = 741}),
-      any = assert(rpmsg.endpoint{ctrl = 0, name = "multi-any", src = rpmsg.ADDR_ANY, dst = 742}),
-      raw = assert(rpmsg.endpoint{dev = assert(guest.channel_dev("rpmsg-raw"))}),
+      fixed = track(assert(rpmsg.endpoint{ctrl = 0, name = "multi-fixed", src = 740, dst = 741})),
+      any = track(assert(rpmsg.endpoint{ctrl = 0, name = "multi-any", src = rpmsg.ADDR_ANY, dst = 742})),
+      raw = track(assert(rpmsg.endpoint{dev = assert(guest.channel_dev("rpmsg-raw"))})),
     }
     local got, total = {}, 0
     for name, ep in pairs(eps) do
