@@ -64,7 +64,12 @@ local function restore()
   local r = assert(rpmsg.remoteproc(RPROC))
   r:recovery("enabled")
   local s = r:state()
-  if s == "crashed" then r:stop(); s = r:state() end
+  -- after a "start" on a crashed core, it takes two stops (see below)
+  for _ = 1, 3 do
+    if s ~= "crashed" then break end
+    r:stop()
+    s = r:state()
+  end
   -- a spec may have left the control device renumbered: specs expect 0
   if s == "running" and not guest.exists("/dev/rpmsg_ctrl0") then r:stop(); s = r:state() end
   if s ~= "running" then assert(r:start()) end
