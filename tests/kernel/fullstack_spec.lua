@@ -272,6 +272,35 @@ describe("kernel: full stack: a crash", function()
   end)
 end)
 
+describe("kernel: full stack: a slow remote", function()
+  it("waits for a late answer, and a stop while the firmware holds a message loses only that message", function()
+    local r = assert(rpmsg.remoteproc(RPROC))
+    local ep = track(assert(rpmsg.endpoint{remoteproc = RPROC, name = "slow", src = 750, dst = 751}))
+    local got, reasons, opens = {}, {}, 0
+    ep.on_message = function(m) got[#got + 1] = m end
+    ep.on_close = function(reason) reasons[#reasons + 1] = reason end
+    ep.on_open = function() opens = opens + 1 end
+    guest.knob("delay_ms", 300)
+    helper.run_task(rpmsg, function()
+      local t0 = rpmsg.now()
+      check(ep:send("late"))
+      until_(function() return #got == 1 end, 3000, "the late answer")
+      check(rpmsg.now() - t0 >= 300, "answered in less than the firmware's delay")
+      check(ep:send("held"))
+      rpmsg.sleep(100)                           -- the firmware is sleeping on it
+      check(r:stop())
+      until_(function() return #reasons == 1 end, 5000, "on_close")
+      guest.knob("delay_ms", 0)
+      check(r:start())
+      until_(function() return opens == 1 end, 10000, "on_open")
+      check(ep:send("after"))
+      until_(function() return got[#got] == "after" end, 3000, "the answer after the restart")
+    end)
+    assert.same({"late", "after"}, got)
+    assert.same({"remote gone"}, reasons)
+  end)
+end)
+
 describe("kernel: full stack: a full transmit ring", function()
   it("queues loop sends in order and delivers all once, gives EAGAIN on a plain endpoint, and does not spin", function()
     local N = 256 + 40                           -- 256 TX buffers (vring_num)
