@@ -343,16 +343,6 @@ static int fake_load(struct rproc *rproc, const struct firmware *f)
 	return 0;
 }
 
-static int fake_start(struct rproc *rproc)
-{
-	mutex_lock(&fw.lock);
-	fw.running = true;
-	fw.announced = false;
-	fw.vr_ready = false;
-	mutex_unlock(&fw.lock);
-	return 0;
-}
-
 static void fw_halt(void)
 {
 	mutex_lock(&fw.lock);
@@ -362,9 +352,37 @@ static void fw_halt(void)
 	cancel_work_sync(&fw.work);
 }
 
+/*
+ * remoteproc stops its subdevices (the virtio device: virtio_rpmsg_bus
+ * frees the virtqueues) before it calls ops->stop, and a "firmware" still
+ * running then would interrupt into freed virtqueues.  On a SoC the mailbox
+ * driver has the same race; here we close it: this subdevice is added after
+ * the vdev's at every start, so it is stopped first, and halts the firmware
+ * before the host tears the vrings down.
+ */
+static void fw_subdev_stop(struct rproc_subdev *subdev, bool crashed)
+{
+	fw_halt();
+}
+
+static struct rproc_subdev fw_subdev = { .stop = fw_subdev_stop };
+
+static int fake_start(struct rproc *rproc)
+{
+	mutex_lock(&fw.lock);
+	fw.running = true;
+	fw.announced = false;
+	fw.vr_ready = false;
+	mutex_unlock(&fw.lock);
+	rproc_add_subdev(rproc, &fw_subdev);
+	return 0;
+}
+
 static int fake_stop(struct rproc *rproc)
 {
 	fw_halt();
+	/* Taken out again: the next start adds it after the new vdev. */
+	rproc_remove_subdev(rproc, &fw_subdev);
 	return 0;
 }
 
