@@ -301,6 +301,33 @@ describe("kernel: full stack: a slow remote", function()
   end)
 end)
 
+describe("kernel: full stack: stop during traffic", function()
+  it("closes once and comes back while echoes are in flight, and the kernel stays well", function()
+    local r = assert(rpmsg.remoteproc(RPROC))
+    local ep = track(assert(rpmsg.endpoint{remoteproc = RPROC, name = "busy", src = 755, dst = 756}))
+    local got, reasons, opens, sent = 0, {}, 0, 0
+    ep.on_message = function() got = got + 1 end
+    ep.on_close = function(reason) reasons[#reasons + 1] = reason end
+    ep.on_open = function() opens = opens + 1 end
+    local pump = rpmsg.every(1, function()
+      for _ = 1, 8 do
+        if ep:send("x") then sent = sent + 1 end
+      end
+    end)
+    helper.run_task(rpmsg, function()
+      until_(function() return got >= 200 end, 3000, "200 echoes before the stop")
+      check(r:stop())
+      until_(function() return #reasons == 1 end, 5000, "on_close")
+      check(r:start())
+      until_(function() return opens == 1 end, 10000, "on_open")
+      local before = got
+      until_(function() return got >= before + 200 end, 6000, "200 echoes after the restart")
+    end)
+    pump:cancel()
+    assert.same({"remote gone"}, reasons)
+  end)
+end)
+
 describe("kernel: full stack: a full transmit ring", function()
   it("queues loop sends in order and delivers all once, gives EAGAIN on a plain endpoint, and does not spin", function()
     local N = 256 + 40                           -- 256 TX buffers (vring_num)
