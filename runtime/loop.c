@@ -382,6 +382,8 @@ int loop_run(struct loop *loop)
 	loop->stop = false;
 	int r = 0;
 	for (;;) {
+		if (loop_stopping(loop))
+			break;   /* a stop signal during the last pass: no reload first */
 		/* Before the liveness test: what prepare does may arm new work. */
 		prepare(loop);
 		if (loop_stopping(loop) || (loop->strong_ios == 0 && loop->timers.len == 0))
