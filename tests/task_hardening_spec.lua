@@ -122,6 +122,14 @@ describe("milliseconds beyond an int", function()
     a:cancel(); e:cancel()
   end)
 
+  it("ep:receive refuses a timeout it cannot honour with a clear error, not a wrapped one", function()
+    local a, b = rpmsg.pair()
+    local err
+    rpmsg.spawn(function() err = select(2, pcall(a.receive, a, 2^32)) end)
+    a:close(); b:close()
+    assert.matches("timeout out of range", err)
+  end)
+
   it("refuses negative and fractional milliseconds with a clear error", function()
     local errs = {}
     local task = rpmsg.spawn(function()
