@@ -63,6 +63,8 @@ void loop_stop(struct loop *loop);
 bool loop_stopping(const struct loop *loop);
 uint64_t loop_now_ms(void);
 
+/* Starts a stopped (or zeroed) io; to move an io to another fd, stop it
+ * first. Stop an io before freeing it. */
 int loop_io_start(struct loop *loop, struct loop_io *io, int fd, uint32_t events,
 		  loop_io_fn fn, void *ctx, struct rpmsg_err *e);
 int loop_io_modify(struct loop *loop, struct loop_io *io, uint32_t events, struct rpmsg_err *e);
