@@ -79,6 +79,12 @@ static void leave(void)
 	loop_stop(term.h->loop);
 }
 
+static void hung_up(void)
+{
+	rpmsg_logf("the terminal hung up: leaving the REPL");
+	leave();
+}
+
 #ifdef HAVE_LIBEDIT
 static void edited_line(char *line);
 
@@ -139,6 +145,8 @@ static void read_piped(int fd)
 		 * read again. A last line without a newline still runs. */
 		if (n == 0)
 			line_reader_finish(&term.lines, piped_line, NULL);
+		else
+			rpmsg_logf("reading stdin: %s: leaving the REPL", strerror(errno));
 		leave();
 		return;
 	}
@@ -152,7 +160,7 @@ static void readable(struct loop_io *io, uint32_t events)
 		/* libedit takes a read error or end of file as nothing typed and
 		 * returns; the fd stays readable. Check for ourselves. */
 		if ((events & (LOOP_HUP | LOOP_ERR)) || terminal_gone()) {
-			leave();
+			hung_up();
 			return;
 		}
 		rl_callback_read_char();
@@ -189,8 +197,8 @@ static void hangup(int signo, void *ctx)
 	(void)signo;
 	struct host *h = ctx;
 	if (terminal_gone()) {
-		rpmsg_logf("the terminal hung up: leaving the REPL");
-		leave();
+		if (term.input.active)
+			hung_up();
 		return;
 	}
 	h->reload_wanted = true;   /* kill -HUP: a reload, as without -i */
