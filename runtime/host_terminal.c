@@ -31,6 +31,7 @@ static struct terminal {
 	struct line_reader lines;
 	struct loop_io input;
 	struct loop_io interrupts;
+	struct loop_timer hangup_check;   /* a SIGHUP's verdict, once the terminal had time to go */
 	int pipe[2];
 	bool editing;
 	bool tty_in, tty_out;   /* which of stdin, stdout were a terminal at the start */
@@ -192,20 +193,37 @@ static void interrupted(struct loop_io *io, uint32_t events)
 	show_prompt();
 }
 
+/* The terminal is gone: the REPL ends. It is there: kill -HUP, a reload as
+ * without -i. */
+static void judge_hangup(struct host *h)
+{
+	if (!terminal_gone())
+		h->reload_wanted = true;
+	else if (term.input.active)
+		hung_up();
+}
+
+static void hangup_checked(struct loop_timer *t) { judge_hangup(t->ctx); }
+
+/* Closing a terminal window hangs the terminal up before the kernel sends
+ * SIGHUP, but tmux and some emulators send SIGHUP first and close a moment
+ * later: give the terminal that moment before taking the signal for a
+ * reload request. */
+#define HANGUP_GRACE_MS 300
+
 static void hangup(int signo, void *ctx)
 {
 	(void)signo;
 	struct host *h = ctx;
-	if (terminal_gone()) {
-		if (term.input.active)
-			hung_up();
-		return;
-	}
-	h->reload_wanted = true;   /* kill -HUP: a reload, as without -i */
+	struct rpmsg_err e;
+	if (!(term.tty_in || term.tty_out) || terminal_gone() ||
+	    loop_timer_start(h->loop, &term.hangup_check, HANGUP_GRACE_MS, 0, &e) < 0)
+		judge_hangup(h);
 }
 
 static void undo_start(void)
 {
+	loop_timer_stop(term.h->loop, &term.hangup_check);
 	if (term.installed)
 		signal(SIGINT, SIG_DFL);
 	term.installed = false;
@@ -229,6 +247,7 @@ static int fail_start(struct rpmsg_err *e)
 int terminal_start(struct host *h, struct rpmsg_err *e)
 {
 	term.h = h;
+	loop_timer_init(&term.hangup_check, hangup_checked, h);
 	term.tty_in = isatty(STDIN_FILENO);
 	term.tty_out = isatty(STDOUT_FILENO);
 	if (line_reader_init(&term.lines, REPL_LINE_MAX) < 0) {
