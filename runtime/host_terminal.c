@@ -32,6 +32,8 @@ static struct terminal {
 	struct loop_io input;
 	struct loop_io interrupts;
 	struct loop_timer hangup_check;   /* a SIGHUP's verdict, once the terminal had time to go */
+	struct loop_timer file_input;     /* stdin that epoll cannot watch: a file, /dev/null */
+	bool input_open;                  /* the session still reads stdin */
 	int pipe[2];
 	bool editing;
 	bool tty_in, tty_out;   /* which of stdin, stdout were a terminal at the start */
@@ -75,7 +77,9 @@ static bool terminal_gone(void)
 /* The session ends: no more input; the host stops as on Ctrl-D. */
 static void leave(void)
 {
+	term.input_open = false;
 	loop_io_stop(term.h->loop, &term.input);
+	loop_timer_stop(term.h->loop, &term.file_input);
 	write_stdout(NULL, "\n", 1);
 	loop_stop(term.h->loop);
 }
@@ -172,6 +176,28 @@ static void readable(struct loop_io *io, uint32_t events)
 	read_piped(io->fd);
 }
 
+/* A regular file is always readable, and epoll refuses it: read it a piece
+ * per loop pass instead, so handlers run between its lines too. */
+static void read_file_input(struct loop_timer *t)
+{
+	read_piped(STDIN_FILENO);
+	struct rpmsg_err e;
+	if (term.input_open && loop_timer_start(term.h->loop, t, 0, 0, &e) < 0) {
+		rpmsg_logf("reading stdin: %s: leaving the REPL", e.msg);
+		leave();
+	}
+}
+
+static int start_input(struct host *h, struct rpmsg_err *e)
+{
+	term.input_open = true;
+	if (loop_io_start(h->loop, &term.input, STDIN_FILENO, LOOP_IN, readable, NULL, e) == 0)
+		return 0;
+	if (e->code != EPERM)
+		return -e->code;
+	return loop_timer_start(h->loop, &term.file_input, 0, 0, e);
+}
+
 static void interrupted(struct loop_io *io, uint32_t events)
 {
 	(void)events;
@@ -199,7 +225,7 @@ static void judge_hangup(struct host *h)
 {
 	if (!terminal_gone())
 		h->reload_wanted = true;
-	else if (term.input.active)
+	else if (term.input_open)
 		hung_up();
 }
 
@@ -224,6 +250,8 @@ static void hangup(int signo, void *ctx)
 static void undo_start(void)
 {
 	loop_timer_stop(term.h->loop, &term.hangup_check);
+	loop_timer_stop(term.h->loop, &term.file_input);
+	term.input_open = false;
 	if (term.installed)
 		signal(SIGINT, SIG_DFL);
 	term.installed = false;
@@ -248,6 +276,7 @@ int terminal_start(struct host *h, struct rpmsg_err *e)
 {
 	term.h = h;
 	loop_timer_init(&term.hangup_check, hangup_checked, h);
+	loop_timer_init(&term.file_input, read_file_input, NULL);
 	term.tty_in = isatty(STDIN_FILENO);
 	term.tty_out = isatty(STDOUT_FILENO);
 	if (line_reader_init(&term.lines, REPL_LINE_MAX) < 0) {
@@ -276,7 +305,7 @@ int terminal_start(struct host *h, struct rpmsg_err *e)
 		return fail_start(e);
 	}
 	term.installed = true;
-	if (loop_io_start(h->loop, &term.input, STDIN_FILENO, LOOP_IN, readable, NULL, e) < 0)
+	if (start_input(h, e) < 0)
 		return fail_start(e);
 	printf("rpmsg-lua %s (%s)%s\n", RPMSG_VERSION, LUA_RELEASE,
 	       h->script ? "" : ": no script, a fresh environment");

@@ -55,8 +55,20 @@ function Term:close() self:tmux("kill-server") end
 local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
 
 describe("the terminal REPL (-i on a terminal)", function()
-  local term
-  after_each(function() if term then term:close() end term = nil end)
+  local term, pids = nil, {}
+  -- Closing the terminal ends a host that works; one that does not is killed.
+  after_each(function()
+    if term then term:close() end
+    term = nil
+    for _, pid in ipairs(pids) do
+      for _ = 1, 40 do
+        if not alive(pid) then break end
+        sleep(0.05)
+      end
+      os.execute("kill -KILL " .. pid .. " 2>/dev/null")
+    end
+    pids = {}
+  end)
 
   it("shows each typed line once and leaves on Ctrl-D after a line", function()
     term = open_terminal(("%s -i; echo exit=$?; sleep 60"):format(q(helper.bin)))
@@ -99,6 +111,7 @@ describe("the terminal REPL (-i on a terminal)", function()
       :format(q(pidfile), q(helper.bin), q(app), q(errfile)))))
     term:wait_for("\n>$")
     local pid = assert(tonumber(slurp(pidfile)), "no pid")
+    pids[#pids + 1] = pid
     term:close()   -- the terminal goes away: SIGHUP, then reads fail
     term = nil
     local gone = false
@@ -106,7 +119,6 @@ describe("the terminal REPL (-i on a terminal)", function()
       if not alive(pid) then gone = true break end
       sleep(0.05)
     end
-    if not gone then os.execute("kill -KILL " .. pid) end
     local err = slurp(errfile)
     assert.is_true(gone, "the host still runs after its terminal closed:\n" .. err)
     assert.not_matches("reload", err)
@@ -121,6 +133,7 @@ describe("the terminal REPL (-i on a terminal)", function()
       :format(q(pidfile), q(helper.bin), q(app), q(errfile)))))
     term:wait_for("\n>$")
     local pid = assert(tonumber(slurp(pidfile)), "no pid")
+    pids[#pids + 1] = pid
     os.execute("kill -HUP " .. pid)
     for _ = 1, 100 do
       if slurp(errfile):find("reloaded") then break end
