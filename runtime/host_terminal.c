@@ -135,6 +135,8 @@ static bool piped_line(void *ctx, enum line_kind kind, const char *line, size_t 
 {
 	(void)ctx;
 	repl_take_line(&term.session, kind, line, len);
+	if (loop_stopping(term.h->loop))
+		return false;   /* the chunk stopped the host: the rest is not run */
 	show_prompt();
 	return true;
 }
@@ -305,6 +307,12 @@ int terminal_start(struct host *h, struct rpmsg_err *e)
 		return fail_start(e);
 	}
 	term.installed = true;
+	/* A parent may have handed the mask down with SIGINT blocked (a test
+	 * runner, a supervisor): Ctrl-C must reach on_sigint all the same. */
+	sigset_t sigint;
+	sigemptyset(&sigint);
+	sigaddset(&sigint, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &sigint, NULL);
 	if (start_input(h, e) < 0)
 		return fail_start(e);
 	printf("rpmsg-lua %s (%s)%s\n", RPMSG_VERSION, LUA_RELEASE,

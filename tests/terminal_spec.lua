@@ -50,7 +50,9 @@ function Term:wait_for(pattern)
   error(("the terminal never showed %q; it shows:\n%s"):format(pattern, self:screen()), 2)
 end
 
-function Term:close() self:tmux("kill-server") end
+-- kill-session, not kill-server: the server ends itself with SIGTERM, which
+-- a test runner may have blocked for its children (rpmsg.run does).
+function Term:close() self:tmux("kill-session -t spec") end
 
 local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
 
