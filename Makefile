@@ -63,7 +63,9 @@ $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
 CTESTS := $(patsubst tests/c/%.c,$(B)/asan/%,$(wildcard tests/c/test_*.c))
 ctests: $(CTESTS)
 $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(addprefix $(B)/asan/,$(MODULE_OBJS))
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(addprefix $(B)/asan/,$(MODULE_OBJS)) $(LUA_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(addprefix $(B)/asan/,$(MODULE_OBJS)) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
+# test_faults fails these calls on demand, to see each failure reported.
+$(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
 
 $(B) $(B)/asan:
 	mkdir -p $@

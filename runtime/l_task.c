@@ -41,6 +41,11 @@ bool rpmsg_task_done(const struct ltask *t) { return t->done; }
 
 lua_State *rpmsg_task_thread(struct ltask *t) { return t->co; }
 
+bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const void *ctx)
+{
+	return !t->done && t->on_timeout == fn && t->timeout_ctx == ctx;
+}
+
 static void finish(lua_State *L, struct ltask *t)
 {
 	t->done = true;
