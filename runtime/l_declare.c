@@ -138,7 +138,7 @@ static bool adopt(lua_State *L, struct rpmsg_runtime *rt, int spec)
 	lua_setiuservalue(L, d.match_idx, STAGED_FIELDS);
 	/* Closed earlier in this load and declared again: it stays. */
 	if (d.match->staged_gen == rt->load_gen)
-		d.match->staged_op = STAGED_NONE;
+		d.match->staged_ops = 0;
 	return true;
 }
 

@@ -34,7 +34,7 @@ static bool running_while_loading(const struct lendpoint *le)
 /* Closed or destroyed by the loading script, done at commit: closed for it. */
 static bool staged_closed(const struct lendpoint *le)
 {
-	return le->rt->loading && le->staged_gen == le->rt->load_gen && le->staged_op != STAGED_NONE;
+	return le->rt->loading && le->staged_gen == le->rt->load_gen && le->staged_ops != 0;
 }
 
 static struct lendpoint *check_open(lua_State *L, int idx)
@@ -355,9 +355,8 @@ static void on_io(struct loop_io *io, uint32_t events)
 	lua_settop(L, idx - 1);
 }
 
-/* Starts or adjusts the watch to match the handlers present. */
-/* receiving: a task is about to block in ep:receive (not yet counted as
- * waiting). */
+/* Starts or adjusts the watch to match the handlers present. receiving: a
+ * task is about to block in ep:receive (not yet counted as waiting). */
 static void watch(lua_State *L, int idx, struct lendpoint *le, bool receiving)
 {
 	if (!le->ep || le->close_notified)
@@ -578,11 +577,12 @@ static void stage_anchor(lua_State *L, int idx, struct lendpoint *le)
 
 /* ep:close() or ep:destroy() by a loading script on the running generation's
  * endpoint: done at commit, forgotten if the reload fails. */
-static int stage(lua_State *L, int idx, struct lendpoint *le, int op)
+static int stage(lua_State *L, int idx, struct lendpoint *le, unsigned op)
 {
 	stage_anchor(L, idx, le);
-	if (le->staged_gen != le->rt->load_gen || le->staged_op != STAGED_CLOSE)
-		le->staged_op = op;   /* a close after a destroy still closes */
+	if (le->staged_gen != le->rt->load_gen)
+		le->staged_ops = 0;
+	le->staged_ops |= op;   /* a destroy then a close: both, at commit */
 	le->staged_gen = le->rt->load_gen;
 	lua_pushboolean(L, 1);
 	return 1;
@@ -667,7 +667,7 @@ static int l_close(lua_State *L)
 {
 	struct lendpoint *le = check_endpoint(L, 1);
 	if ((!le->ep && !le->down) ||
-	    (staged_closed(le) && le->staged_op == STAGED_CLOSE))
+	    (staged_closed(le) && (le->staged_ops & STAGED_CLOSE)))
 		return 0;
 	if (running_while_loading(le))
 		return stage(L, 1, le, STAGED_CLOSE);
@@ -689,7 +689,7 @@ static void forget_stage(lua_State *L, int idx, struct lendpoint *le)
 	lua_pushnil(L);
 	lua_setiuservalue(L, idx, STAGED_FIELDS);
 	le->adopted_gen = le->fields_gen = le->staged_gen = 0;
-	le->staged_op = STAGED_NONE;
+	le->staged_ops = 0;
 	if (le->staged_anchor) {
 		le->staged_anchor = false;
 		let_go(L, le);
@@ -705,7 +705,7 @@ void rpmsg_endpoint_commit(lua_State *L, int idx, struct lendpoint *le)
 {
 	struct rpmsg_runtime *rt = le->rt;
 	bool adopted = le->adopted_gen == rt->load_gen;
-	int op = le->staged_gen == rt->load_gen ? (int)le->staged_op : STAGED_NONE;
+	unsigned ops = le->staged_gen == rt->load_gen ? le->staged_ops : 0;
 	/* Anchored only by the staging: the reload never meant to close it. */
 	bool kept_by_script = le->staged_anchor;
 	if (le->fields_gen == rt->load_gen) {   /* the new fields replace the old wholesale */
@@ -716,13 +716,13 @@ void rpmsg_endpoint_commit(lua_State *L, int idx, struct lendpoint *le)
 	if (adopted)
 		le->gen = rt->load_gen;
 	struct rpmsg_err e;
-	if (op == STAGED_DESTROY && le->ep) {
+	if ((ops & STAGED_DESTROY) && le->ep) {
 		int r;
 		destroy(L, idx, le, &e, &r);
 		if (r < 0)
 			rpmsg_logf("endpoint '%s': %s", label(le), e.msg);
 	}
-	if (op == STAGED_CLOSE || (!adopted && !kept_by_script)) {
+	if ((ops & STAGED_CLOSE) || (!adopted && !kept_by_script)) {
 		/* Closed by the new script, or declared by the old one only. */
 		rpmsg_endpoint_close(L, idx, le, &e);
 		return;

@@ -31,14 +31,16 @@ struct lendpoint {
 	 * abort: a failed reload leaves the running generation as it was. */
 	int adopted_gen;              /* it declared it again */
 	int fields_gen;               /* its field writes went to STAGED_FIELDS */
-	int staged_gen;               /* it closed or destroyed it: staged_op */
-	enum { STAGED_NONE, STAGED_CLOSE, STAGED_DESTROY } staged_op;
+	int staged_gen;               /* it closed or destroyed it: staged_ops */
+	unsigned staged_ops;          /* STAGED_CLOSE | STAGED_DESTROY */
 	bool staged_anchor;           /* anchored only so the commit or abort sees it */
 	char on_message_label[96];    /* "on_message of endpoint 'x'", made once: not per message */
 	bool recover;                 /* made again when the remote comes back */
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
 };
+
+enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
 
 /* User values: 1 the live fields (handlers the loop calls), 2 the fields a
  * reload in progress has set on an adopted endpoint, swapped in at commit,

@@ -34,6 +34,16 @@ local function tmpdir()
   return dir
 end
 
+-- A script in a folder of its own: the host reloads on any .lua file
+-- changing beside the script, and /tmp sees many.
+local function own_script(source)
+  local path = tmpdir() .. "/app.lua"
+  local f = assert(io.open(path, "w"))
+  f:write(source)
+  f:close()
+  return path
+end
+
 describe("queued sends when an endpoint closes", function()
   it("ep:close() sends what the transport takes and reports the rest, with count and name", function()
     local a, b = rpmsg.pair()
@@ -90,7 +100,7 @@ describe("queued sends when an endpoint closes", function()
     ]])
     assert.matches("endpoint 'pair end a': 256 queued messages unsent", err)
 
-    local app = script([[
+    local app = own_script([[
       local rpmsg = require "rpmsg"
       rpmsg.state.n = (rpmsg.state.n or 0) + 1
       if rpmsg.state.n == 1 then
@@ -152,7 +162,7 @@ describe("a failed reload", function()
       local ep = assert(rpmsg.endpoint{name = "fw", src = 1025, dst = 1024})
       rpmsg.after(600, function() ep:send("after the failed reloads") end)
     ]])
-    local app = script([[
+    local app = own_script([[
       local rpmsg = require "rpmsg"
       local s = rpmsg.state
       s.gen = (s.gen or 0) + 1
@@ -190,7 +200,7 @@ describe("a failed reload", function()
       local ep = assert(rpmsg.endpoint{name = "fw", src = 1025, dst = 1024})
       ep.on_message = function() end
     ]])
-    local app = script([[
+    local app = own_script([[
       local rpmsg = require "rpmsg"
       local s = rpmsg.state
       s.gen = (s.gen or 0) + 1
@@ -223,7 +233,7 @@ describe("--sim", function()
       ep.on_close = function(reason) print("fw on_close: " .. reason) end
       ep.on_open = function() print("fw on_open") end
     ]])
-    local app = script([[
+    local app = own_script([[
       local rpmsg = require "rpmsg"
       local function declare(then_)
         local ep = assert(rpmsg.endpoint{name = "app", src = 1024, dst = 1025})
@@ -354,7 +364,7 @@ describe("at exit", function()
       local ep = assert(rpmsg.endpoint{name = "fw", src = 1025, dst = 1024})
       rpmsg.after(20, function() ep:close() end)   -- the app's endpoint goes with it
     ]])
-    local app = script([[
+    local app = own_script([[
       local rpmsg = require "rpmsg"
       assert(rpmsg.endpoint{name = "app", src = 1024, dst = 1025})   -- not watched
       assert(rpmsg.endpoint{name = "other", src = 1030, dst = 1031})
