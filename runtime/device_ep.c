@@ -370,6 +370,8 @@ int rpmsg_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
 	ep->dead = true;
 	ep->destroyed_by_us = true;
 	int r = ep->backend->ops->ep_destroy(ep, e);
+	if (r == -EPIPE)   /* the backend found it gone with its remote */
+		ep->destroyed_by_us = false;
 	if (ep->created)
 		rpmsg_created_forget(ep->created);
 	return r;

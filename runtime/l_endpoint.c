@@ -626,12 +626,16 @@ static void release(struct lendpoint *le, bool at_exit)
 		return;
 	loop_io_stop(le->rt->loop, &le->io);
 	struct rpmsg_err e;
-	if (last_flush(le, &e))
-		drop_queue(le, e.msg);
+	last_flush(le, &e);
+	drop_queue(le, e.msg);   /* says nothing when nothing is left; frees the slots */
 	if (le->owned && !le->ep->dead) {
-		if (rpmsg_ep_destroy(le->ep, &e) < 0)
+		int r = rpmsg_ep_destroy(le->ep, &e);
+		if (r == -EPIPE && at_exit)
+			rpmsg_logf("endpoint '%s' (%s) was already gone with its remote", label(le),
+				   le->ep->path);
+		else if (r < 0 && r != -EPIPE)
 			rpmsg_logf("endpoint '%s' (%s) not destroyed: %s", label(le), le->ep->path, e.msg);
-		else if (at_exit)
+		else if (r == 0 && at_exit)
 			rpmsg_logf("destroyed endpoint '%s' (%s)", label(le), le->ep->path);
 	}
 	rpmsg_ep_close(le->ep);
