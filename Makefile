@@ -65,7 +65,9 @@ ctests: $(CTESTS)
 # line_reader is a host object, but pure C: its test links it too.
 CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) line_reader.o)
 $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(CTEST_OBJS)
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
+# test_faults fails these calls on demand, to see each failure reported.
+$(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
 
 $(B) $(B)/asan:
 	mkdir -p $@

@@ -60,6 +60,11 @@ bool rpmsg_task_done(const struct ltask *t) { return t->done; }
 
 lua_State *rpmsg_task_thread(struct ltask *t) { return t->co; }
 
+bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const void *ctx)
+{
+	return !t->done && !t->cancelled && t->on_timeout == fn && t->timeout_ctx == ctx;
+}
+
 /* idx: the task userdata on L's stack, which holds the thread (taken from
  * there, not pushed on the thread's own stack, which may be full). */
 static void finish(lua_State *L, struct ltask *t, int idx)

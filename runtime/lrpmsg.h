@@ -105,6 +105,9 @@ lua_State *rpmsg_task_thread(struct ltask *t);
  * should resume it. Use as `return rpmsg_task_block(...)`. */
 int rpmsg_task_block(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
 		     void *ctx);
+/* True while t is blocked in the wait rpmsg_task_block(..., fn, ctx) began:
+ * not cancelled, finished, or resumed by anything else since. */
+bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const void *ctx);
 /* Disarms the timeout of a task about to be resumed by something else. */
 void rpmsg_task_unblock(struct ltask *t);
 /* Resumes with the nargs values on top of the task's thread. */
