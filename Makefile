@@ -20,7 +20,7 @@ B := build
 DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq remoteproc
 LOOP     := timer_heap loop dirwatch
 BINDINGS := lrpmsg l_host l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch l_task l_remoteproc l_recover
-HOST     := host host_repl host_terminal host_console main
+HOST     := host host_repl host_terminal host_console line_reader main
 MODULE_OBJS := $(addsuffix .o,$(DEVICE) $(LOOP) $(BINDINGS) embedded)
 LUA_SOURCES := $(sort $(wildcard lua/*.lua))
 HOST_OBJS   := $(addsuffix .o,$(HOST))
@@ -62,8 +62,12 @@ $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
 # C unit tests, built with the sanitizers.
 CTESTS := $(patsubst tests/c/%.c,$(B)/asan/%,$(wildcard tests/c/test_*.c))
 ctests: $(CTESTS)
-$(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(addprefix $(B)/asan/,$(MODULE_OBJS))
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(addprefix $(B)/asan/,$(MODULE_OBJS)) $(LUA_LIBS) -lm
+# line_reader is a host object, but pure C: its test links it too.
+CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) line_reader.o)
+$(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(CTEST_OBJS)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
+# test_faults fails these calls on demand, to see each failure reported.
+$(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
 
 $(B) $(B)/asan:
 	mkdir -p $@

@@ -1,7 +1,10 @@
 -- rpmsg.repl: the read-eval-print logic shared by the terminal REPL
 -- (rpmsg-lua -i) and the console sessions (rpmsg-lua --console PATH). It
 -- follows lua.c: prompts "> " and ">> ", an expression prints its values, and
--- input that ends too early ("<eof>" in the error) waits for more lines.
+-- input that ends too early ("<eof>" in the error) waits for more lines,
+-- and "=expr" on a first line prints the value of expr.
+local rpmsg = require "rpmsg"
+
 local M = {}
 
 local Session = {}
@@ -25,11 +28,20 @@ function Session:prompt()
   return self.pending and ">> " or "> "
 end
 
+-- What a REPL user has at hand without require, unless the script has a
+-- global of the same name. Never written into the script's globals.
+local at_hand = {rpmsg = rpmsg}
+
 -- Globals read and written by REPL chunks are the script's; only print is
 -- the session's own, so output goes back to whoever typed.
 function Session:chunk_env()
   local env = self.env()
-  return setmetatable({print = self.print}, {__index = env, __newindex = env})
+  local function lookup(_, name)
+    local value = env[name]
+    if value == nil then return at_hand[name] end
+    return value
+  end
+  return setmetatable({print = self.print}, {__index = lookup, __newindex = env})
 end
 
 local function incomplete(err)
@@ -46,6 +58,9 @@ end
 
 -- Feeds one line of input; returns the prompt for the next one.
 function Session:feed(line)
+  if not self.pending and line:sub(1, 1) == "=" then
+    line = "return " .. line:sub(2)   -- lua.c's shorthand
+  end
   local source = self.pending and (self.pending .. "\n" .. line) or line
   local fn, err = compile(source, self:chunk_env())
   if not fn then

@@ -32,6 +32,7 @@ struct rpmsg_ep {
 	bool destroyed_by_us;      /* the reason for dead, when dead */
 	struct rpmsg_info info;    /* from sysfs or creation; zeroed if unknown */
 	struct rpmsg_created *created;  /* set when this process created it */
+	struct rpmsg_ep *next_open;     /* the process's open endpoints (device_ep.c) */
 	char path[256];
 };
 
@@ -99,7 +100,8 @@ struct rpmsg_ep *rpmsg_ep_open(struct rpmsg_backend *b, const char *path, int in
 			       struct rpmsg_err *e);
 /* An fd this process was given (inherited, or from a socket library): a
  * SOCK_SEQPACKET socket, or an open /dev/rpmsgN. Made non-blocking; the
- * endpoint owns it from now on. */
+ * endpoint owns it from now on. An fd an endpoint already owns is refused
+ * (EBUSY). */
 struct rpmsg_ep *rpmsg_ep_adopt(int fd, struct rpmsg_err *e);
 /* Two connected in-process endpoints over SOCK_SEQPACKET. */
 int rpmsg_ep_pair(struct rpmsg_ep **a, struct rpmsg_ep **b, struct rpmsg_err *e);
@@ -107,7 +109,9 @@ int rpmsg_ep_pair(struct rpmsg_ep **a, struct rpmsg_ep **b, struct rpmsg_err *e)
  * syscall. -EAGAIN means no transmit buffer is free now: nothing was sent. */
 int rpmsg_ep_send(struct rpmsg_ep *ep, const void *buf, size_t len, struct rpmsg_err *e);
 /* Receives one message: its length (0 is an empty message, never EOF),
- * -EAGAIN when none is queued, -EPIPE once the endpoint is closed. */
+ * -EAGAIN when none is queued, -EPIPE once the endpoint is closed. A message
+ * longer than cap is cut to cap bytes, as the kernel does; a socket then
+ * returns its full length (over cap), a device read says cap. */
 ssize_t rpmsg_ep_recv(struct rpmsg_ep *ep, void *buf, size_t cap, struct rpmsg_err *e);
 /* Waits up to timeout_ms (-1: forever) for a message or closure; returns 1
  * when recv will not say -EAGAIN, 0 on timeout. */
@@ -136,6 +140,14 @@ int rpmsg_each_endpoint(int ctrl_index,
 /* Destroys every endpoint this process created on backend b; returns how
  * many it destroyed. */
 int rpmsg_destroy_created(struct rpmsg_backend *b);
+
+/* What may carry RPMsg messages: an rpmsg endpoint device (class rpmsg in
+ * sysfs, named rpmsgN; RPMSG_SYSFS_ROOT honoured) or, given its fd, a
+ * SOCK_SEQPACKET socket. Anything else is refused with an error naming what
+ * it is (a write to a regular file would overwrite it). fd may be -1 when
+ * only a path was stat'ed. */
+struct stat;
+int rpmsg_check_transport(const struct stat *st, int fd, const char *what, struct rpmsg_err *e);
 
 /* Shared by the backends. */
 void rpmsg_created_forget(struct rpmsg_created *rec);

@@ -1,16 +1,20 @@
 /* Endpoint I/O, the same for every backend: one message per read or write on
- * a message-oriented fd, the 496-byte limit, EAGAIN, closure, and the guard
- * that makes a second DESTROY impossible. */
+ * a message-oriented fd, the 496-byte limit, EAGAIN, closure, the guard that
+ * makes a second DESTROY impossible, and what may become an endpoint (an
+ * rpmsg endpoint device or a SOCK_SEQPACKET socket, each fd once). */
 #include "device.h"
+#include "sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +27,78 @@ static int closed_error(struct rpmsg_ep *ep, struct rpmsg_err *e)
 {
 	return rpmsg_fail(e, EPIPE, "%s is closed (%s)", ep_label(ep),
 			  ep->destroyed_by_us ? "destroyed" : "remote gone");
+}
+
+/* Every open endpoint of the process (both --sim states share fd numbers),
+ * so an fd becomes one endpoint only: two would both close it. */
+static struct rpmsg_ep *open_eps;
+
+static void track(struct rpmsg_ep *ep)
+{
+	ep->next_open = open_eps;
+	open_eps = ep;
+}
+
+static void untrack(struct rpmsg_ep *ep)
+{
+	struct rpmsg_ep **p = &open_eps;
+	while (*p && *p != ep)
+		p = &(*p)->next_open;
+	if (*p)
+		*p = ep->next_open;
+}
+
+static const struct rpmsg_ep *owner_of(int fd)
+{
+	for (const struct rpmsg_ep *ep = open_eps; ep; ep = ep->next_open)
+		if (ep->fd == fd)
+			return ep;
+	return NULL;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a device";
+}
+
+int rpmsg_check_transport(const struct stat *st, int fd, const char *what, struct rpmsg_err *e)
+{
+	if (S_ISSOCK(st->st_mode)) {
+		int type = 0;
+		socklen_t len = sizeof type;
+		if (fd < 0)
+			return rpmsg_fail(e, EINVAL, "%s is a socket file, not an rpmsg endpoint device "
+					  "(connect to it and give the fd to rpmsg.endpoint{fd =})", what);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
+			return rpmsg_fail(e, EINVAL, "%s is a socket but not SOCK_SEQPACKET: message "
+					  "boundaries would be lost", what);
+		return 0;
+	}
+	if (!S_ISCHR(st->st_mode))
+		return rpmsg_fail(e, EINVAL, "%s is %s, not an rpmsg endpoint device", what,
+				  file_kind(st->st_mode));
+	unsigned maj = major(st->st_rdev), min = minor(st->st_rdev);
+	char name[NAME_MAX + 1], cls[NAME_MAX + 1];
+	if (sysfs_char_device(maj, min, name, sizeof name, cls, sizeof cls) < 0)
+		return rpmsg_fail(e, EINVAL, "%s is a character device (%u:%u) that %s/dev/char does "
+				  "not know: not an rpmsg endpoint device", what, maj, min,
+				  rpmsg_sysfs_root());
+	if (strcmp(cls, "rpmsg") != 0)
+		return rpmsg_fail(e, EINVAL, "%s is a character device of class '%s' (%s), not an "
+				  "rpmsg endpoint device", what, cls, name);
+	if (rpmsg_parse_index(name, "rpmsg") < 0)
+		return rpmsg_fail(e, EINVAL, "%s is %s, an rpmsg control device, not an endpoint "
+				  "device: create endpoints through it (rpmsg.open_ctrl, "
+				  "rpmsg.endpoint{ctrl =})", what, name);
+	return 0;
 }
 
 struct rpmsg_ep *rpmsg_ep_open(struct rpmsg_backend *b, const char *path, int index,
@@ -42,6 +118,7 @@ struct rpmsg_ep *rpmsg_ep_open(struct rpmsg_backend *b, const char *path, int in
 		return NULL;
 	}
 	rpmsg_created_link(ep);
+	track(ep);
 	return ep;
 }
 
@@ -71,42 +148,50 @@ int rpmsg_socket_endpoint(int fd, struct rpmsg_ep *ep)
 	return 0;
 }
 
+/* Made non-blocking and close-on-exec: a blocking fd would stall the loop. */
+static int own_fd(int fd, struct rpmsg_err *e)
+{
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return rpmsg_fail_errno(e, errno, "fd %d: cannot make it O_NONBLOCK", fd);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return rpmsg_fail_errno(e, errno, "fd %d: cannot make it close-on-exec", fd);
+	return 0;
+}
+
 struct rpmsg_ep *rpmsg_ep_adopt(int fd, struct rpmsg_err *e)
 {
 	struct stat st;
-	int type = 0;
-	socklen_t len = sizeof type;
+	char what[32];
+	snprintf(what, sizeof what, "fd %d", fd);
+	const struct rpmsg_ep *owner = owner_of(fd);
+	if (owner) {
+		rpmsg_fail(e, EBUSY, "fd %d already belongs to endpoint '%s': an fd makes one endpoint",
+			   fd, owner->info.name[0] ? owner->info.name : ep_label(owner));
+		return NULL;
+	}
 	if (fstat(fd, &st) < 0) {
-		rpmsg_fail_errno(e, errno, "fd %d", fd);
+		rpmsg_fail_errno(e, errno, "%s", what);
 		return NULL;
 	}
-	bool sock = S_ISSOCK(st.st_mode);
-	if (sock && (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)) {
-		rpmsg_fail(e, EINVAL, "fd %d is a socket but not SOCK_SEQPACKET: message boundaries "
-			   "would be lost", fd);
+	if (rpmsg_check_transport(&st, fd, what, e) < 0 || own_fd(fd, e) < 0)
 		return NULL;
-	}
-	if (!sock && !S_ISCHR(st.st_mode)) {
-		rpmsg_fail(e, EINVAL, "fd %d is neither a SOCK_SEQPACKET socket nor a device", fd);
-		return NULL;
-	}
 	struct rpmsg_ep *ep = calloc(1, sizeof *ep);
 	if (!ep) {
 		rpmsg_fail(e, ENOMEM, "out of memory");
 		return NULL;
 	}
-	int flags = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	ep->backend = &pair_backend;
 	ep->fd = fd;
 	ep->index = ep->ctrl_index = -1;
-	snprintf(ep->path, sizeof ep->path, "fd %d", fd);
-	if (sock && rpmsg_socket_endpoint(fd, ep) < 0) {
-		rpmsg_fail_errno(e, errno, "fd %d", fd);
+	snprintf(ep->path, sizeof ep->path, "%s", what);
+	int r = S_ISSOCK(st.st_mode) ? rpmsg_socket_endpoint(fd, ep) : 0;
+	if (r < 0) {
+		rpmsg_fail_errno(e, -r, "%s: SO_PASSCRED", what);
 		free(ep);
 		return NULL;
 	}
+	track(ep);
 	return ep;
 }
 
@@ -117,18 +202,22 @@ int rpmsg_ep_pair(struct rpmsg_ep **a, struct rpmsg_ep **b, struct rpmsg_err *e)
 		return rpmsg_fail_errno(e, errno, "socketpair");
 	struct rpmsg_ep *ends[2] = { calloc(1, sizeof **a), calloc(1, sizeof **a) };
 	for (int i = 0; i < 2; i++) {
-		if (!ends[i] || rpmsg_socket_endpoint(sv[i], ends[i]) < 0) {
+		int r = ends[i] ? rpmsg_socket_endpoint(sv[i], ends[i]) : -ENOMEM;
+		if (r < 0) {
 			free(ends[0]);
 			free(ends[1]);
 			close(sv[0]);
 			close(sv[1]);
-			return rpmsg_fail(e, ENOMEM, "cannot set up endpoint pair");
+			return r == -ENOMEM ? rpmsg_fail(e, ENOMEM, "endpoint pair: out of memory")
+					    : rpmsg_fail_errno(e, -r, "endpoint pair: SO_PASSCRED");
 		}
 		ends[i]->backend = &pair_backend;
 		ends[i]->index = -1;
 		ends[i]->ctrl_index = -1;
 		strcpy(ends[i]->path, i ? "pair end b" : "pair end a");
 	}
+	track(ends[0]);
+	track(ends[1]);
 	*a = ends[0];
 	*b = ends[1];
 	return 0;
@@ -190,7 +279,8 @@ static ssize_t socket_recv(struct rpmsg_ep *ep, void *buf, size_t cap)
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 			    .msg_control = &control, .msg_controllen = sizeof control };
-	ssize_t n = recvmsg(ep->fd, &m, MSG_CMSG_CLOEXEC);
+	/* MSG_TRUNC: the message's real length, so a cut is never silent. */
+	ssize_t n = recvmsg(ep->fd, &m, MSG_CMSG_CLOEXEC | MSG_TRUNC);
 	if (n == 0 && m.msg_controllen == 0) {
 		errno = EPIPE;  /* end of file: the peer is gone */
 		return -1;
@@ -280,6 +370,8 @@ int rpmsg_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
 	ep->dead = true;
 	ep->destroyed_by_us = true;
 	int r = ep->backend->ops->ep_destroy(ep, e);
+	if (r == -EPIPE)   /* the backend found it gone with its remote */
+		ep->destroyed_by_us = false;
 	if (ep->created)
 		rpmsg_created_forget(ep->created);
 	return r;
@@ -287,6 +379,7 @@ int rpmsg_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
 
 void rpmsg_ep_close(struct rpmsg_ep *ep)
 {
+	untrack(ep);
 	if (ep->created)
 		ep->created->ep = NULL;
 	if (ep->fd >= 0) {

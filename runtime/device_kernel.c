@@ -247,11 +247,25 @@ static int kernel_ep_open(struct rpmsg_backend *b, const char *path, int index,
 {
 	(void)b;
 	ep->index = node_path(ep->path, sizeof ep->path, path, "rpmsg", index);
-	ep->fd = open(ep->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	/* Looked at before it is opened (no open side effects on a tty, no
+	 * EACCES hiding a wrong file), and again through the fd. */
+	struct stat st;
+	if (stat(ep->path, &st) < 0)
+		return rpmsg_fail_errno(e, errno, "open %s", ep->path);
+	int r = rpmsg_check_transport(&st, -1, ep->path, e);
+	if (r < 0)
+		return r;
+	ep->fd = open(ep->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (ep->fd < 0) {
 		int err = errno;
 		return rpmsg_fail(e, err, "open %s: %s%s", ep->path, strerror(err),
 				  err == EBUSY ? " (an endpoint has one opener at a time)" : "");
+	}
+	if (fstat(ep->fd, &st) < 0 || (r = rpmsg_check_transport(&st, ep->fd, ep->path, e)) < 0) {
+		r = r < 0 ? r : rpmsg_fail_errno(e, errno, "%s", ep->path);
+		close(ep->fd);
+		ep->fd = -1;
+		return r;
 	}
 	if (ep->index >= 0)
 		describe_endpoint(ep);

@@ -2,7 +2,10 @@
  * meets an endpoint {src = B, dst = A} (or dst = ADDR_ANY) on the other: the
  * first to be created makes a socket pair and leaves the far end for the
  * other. Messages sent before the far side exists wait in the socket, a
- * kindness real RPMsg does not offer. */
+ * kindness real RPMsg does not offer. Destroying an endpoint takes its
+ * mirror with it, as the kernel tears down an endpoint whose remote went:
+ * the other side sees it close, and its recovery can pair up again with
+ * whatever is declared next. */
 #include "device_sim.h"
 
 #include <errno.h>
@@ -22,6 +25,7 @@ struct sim_dev {
 	unsigned addr;        /* src, with ADDR_ANY resolved to a dynamic address */
 	int fd;               /* our end of the pair; an open endpoint gets a dup */
 	int far_fd;           /* the end left for the mirror, -1 once claimed */
+	struct sim_dev *peer; /* the mirror that claimed it, NULL until then */
 	bool open;
 };
 
@@ -100,6 +104,8 @@ static int sim_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, int *
 		d->fd = mirror->far_fd;
 		d->far_fd = -1;
 		mirror->far_fd = -1;
+		d->peer = mirror;
+		mirror->peer = d;
 	} else {
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -170,7 +176,7 @@ static int sim_ep_open(struct rpmsg_backend *b, const char *path, int index,
 	return 0;
 }
 
-static void unlink_dev(struct rpmsg_sim *sim, struct sim_dev *d)
+static void free_dev(struct rpmsg_sim *sim, struct sim_dev *d)
 {
 	struct sim_dev **p = &sim->devs;
 	while (*p != d)
@@ -184,12 +190,22 @@ static void unlink_dev(struct rpmsg_sim *sim, struct sim_dev *d)
 	free(d);
 }
 
+/* Destroys d and its mirror: the mirror's remote is gone, so the "kernel"
+ * removes it too, freeing its address for the endpoint recovery makes. */
+static void unlink_dev(struct rpmsg_sim *sim, struct sim_dev *d)
+{
+	struct sim_dev *peer = d->peer;
+	free_dev(sim, d);
+	if (peer)
+		free_dev(sim, peer);
+}
+
 static int sim_ep_destroy(struct rpmsg_ep *ep, struct rpmsg_err *e)
 {
 	struct sim_side *s = side_of(ep->backend);
 	struct sim_dev *d = dev_by_index(s->sim, s->side, ep->index);
 	if (!d)
-		return rpmsg_fail(e, ENOENT, "destroy %s: no such simulated endpoint", ep->path);
+		return rpmsg_fail(e, EPIPE, "destroy %s: already gone with its remote", ep->path);
 	unlink_dev(s->sim, d);
 	return 0;
 }

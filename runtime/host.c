@@ -4,6 +4,7 @@
  * endpoints go, adopted endpoints take the new handlers) or abort (whatever
  * the new chunk made goes, the local modules are put back). */
 #include "host.h"
+#include "embedded.h"
 #include "lrpmsg_host.h"
 
 #include <lauxlib.h>
@@ -25,22 +26,29 @@ static void set_dir(struct host *h)
 		snprintf(h->dir, sizeof h->dir, "%.*s", (int)(slash - h->script), h->script);
 }
 
-int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
-	      const char *script, int argc, char **argv, int timeout_ms)
+struct setup {
+	struct host *h;
+	struct rpmsg_backend *backend;
+	int argc;
+	char **argv;
+	int timeout_ms;
+};
+
+/* Everything that builds the state can raise (out of memory at least), so
+ * it runs under lua_pcall, as lua.c's pmain does. */
+static int setup_state(lua_State *L)
 {
-	memset(h, 0, sizeof *h);
-	h->loop = loop;
-	h->script = script;
-	h->env_ref = h->arg_ref = LUA_NOREF;
-	set_dir(h);
-	lua_State *L = h->L = luaL_newstate();
-	if (!L)
-		return -1;
+	const struct setup *s = lua_touserdata(L, 1);
+	struct host *h = s->h;
 	luaL_openlibs(L);
-	rpmsg_host_configure(L, loop, backend);
+	rpmsg_host_configure(L, h->loop, s->backend);
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
 	lua_pop(L, 1);
-	rpmsg_host_set_handler_timeout(L, timeout_ms);
+	rpmsg_host_set_handler_timeout(L, s->timeout_ms);
+	/* The reload helpers, straight from the embedded source: a script may
+	 * replace package.loaded["rpmsg.host"], but not what reload calls. */
+	rpmsg_open_embedded(L, "rpmsg.host");
+	h->helpers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
 	/* The script's folder first on package.path, for its own modules. */
 	lua_getglobal(L, "package");
@@ -51,30 +59,83 @@ int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
 	lua_pop(L, 1);
 
 	/* arg[0] is the script, arg[1..] what follows it, as in lua.c */
-	lua_createtable(L, argc, 1);
-	lua_pushstring(L, script ? script : "");
+	lua_createtable(L, s->argc, 1);
+	lua_pushstring(L, h->script ? h->script : "");
 	lua_rawseti(L, -2, 0);
-	for (int i = 0; i < argc; i++) {
-		lua_pushstring(L, argv[i]);
+	for (int i = 0; i < s->argc; i++) {
+		lua_pushstring(L, s->argv[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_pushvalue(L, -1);
 	lua_setglobal(L, "arg");
 	h->arg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	loop_timer_init(&h->settle, NULL, h);
 	return 0;
 }
 
-/* Calls rpmsg.host[fn] with nargs arguments from the stack; one result. */
-static void call_helper(lua_State *L, const char *fn, int nargs)
+int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
+	      const char *script, int argc, char **argv, int timeout_ms)
 {
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "rpmsg.host");
-	lua_call(L, 1, 1);
+	memset(h, 0, sizeof *h);
+	h->loop = loop;
+	h->script = script;
+	h->env_ref = h->arg_ref = h->helpers_ref = LUA_NOREF;
+	set_dir(h);
+	loop_timer_init(&h->settle, NULL, h);
+	lua_State *L = h->L = luaL_newstate();
+	if (!L) {
+		fprintf(stderr, "rpmsg-lua: out of memory (no Lua state)\n");
+		return -1;
+	}
+	struct setup s = { h, backend, argc, argv, timeout_ms };
+	lua_pushcfunction(L, setup_state);
+	lua_pushlightuserdata(L, &s);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		const char *err = lua_tostring(L, -1);
+		fprintf(stderr, "rpmsg-lua: cannot set up the Lua state: %s\n", err ? err : "?");
+		host_close(h);
+		return -1;
+	}
+	return 0;
+}
+
+/* Calls rpmsg.host[fn] (the embedded module, whatever package.loaded says)
+ * with nargs arguments from the stack, protected and under the watchdog.
+ * Leaves one result, or the error; returns the status. */
+static int call_helper(struct host *h, const char *fn, int nargs)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->helpers_ref);
 	lua_getfield(L, -1, fn);
 	lua_remove(L, -2);
 	lua_insert(L, -1 - nargs);
-	lua_call(L, nargs, 1);
+	char what[64];
+	snprintf(what, sizeof what, "the reload helper %s", fn);
+	return rpmsg_host_pcall(L, nargs, 1, what);
+}
+
+/* The error on top of the stack failed the load of generation gen: report
+ * it, drop what the load made, put back the modules it removed (removed is
+ * their table's index, 0 if it got no further). */
+static int load_failed(struct host *h, bool first, int gen, int top, int removed, int status)
+{
+	lua_State *L = h->L;
+	const char *err = lua_tostring(L, -1);
+	if (!err)
+		err = "(error object is not a string)";
+	if (first)
+		fprintf(stderr, "rpmsg-lua: %s\n", err);
+	else
+		rpmsg_logf("reload of %s failed, generation %d keeps running: %s", h->script,
+			   gen - 1, err);
+	rpmsg_generation_abort(L);
+	if (removed) {
+		lua_pushvalue(L, removed);
+		if (call_helper(h, "restore_modules", 1) != LUA_OK)
+			rpmsg_logf("after the failed load of %s, its modules could not be put back: %s",
+				   h->script, lua_tostring(L, -1));
+	}
+	lua_settop(L, top);
+	return status;
 }
 
 static void call_on_unload(struct host *h)
@@ -98,16 +159,20 @@ int host_load(struct host *h)
 	int top = lua_gettop(L);
 	bool first = h->env_ref == LUA_NOREF;
 
+	int gen = rpmsg_generation_begin(L);
 	lua_pushstring(L, h->dir);
-	call_helper(L, "unload_local_modules", 1);
+	int status = call_helper(h, "unload_local_modules", 1);
+	if (status != LUA_OK)
+		return load_failed(h, first, gen, top, 0, status);
 	int removed = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->arg_ref);
-	call_helper(L, "new_env", 1);
+	status = call_helper(h, "new_env", 1);
+	if (status != LUA_OK)
+		return load_failed(h, first, gen, top, removed, status);
 	int env = lua_gettop(L);
 
-	int gen = rpmsg_generation_begin(L);
 	/* No script (rpmsg-lua -i alone): an empty generation for the REPL. */
-	int status = h->script ? luaL_loadfilex(L, h->script, "bt") : luaL_loadstring(L, "");
+	status = h->script ? luaL_loadfilex(L, h->script, "bt") : luaL_loadstring(L, "");
 	if (status == LUA_OK) {
 		lua_pushvalue(L, env);
 		lua_setupvalue(L, -2, 1);   /* the chunk's _ENV */
@@ -115,19 +180,8 @@ int host_load(struct host *h)
 		snprintf(what, sizeof what, "%s (top level)", h->script ? h->script : "REPL");
 		status = rpmsg_host_pcall(L, 0, 0, what);
 	}
-	if (status != LUA_OK) {
-		const char *err = lua_tostring(L, -1);
-		if (first)
-			fprintf(stderr, "rpmsg-lua: %s\n", err);
-		else
-			rpmsg_logf("reload of %s failed, generation %d keeps running: %s", h->script,
-				   gen - 1, err);
-		rpmsg_generation_abort(L);
-		lua_pushvalue(L, removed);
-		call_helper(L, "restore_modules", 1);
-		lua_settop(L, top);
-		return status;
-	}
+	if (status != LUA_OK)
+		return load_failed(h, first, gen, top, removed, status);
 	if (!first)
 		call_on_unload(h);
 	rpmsg_generation_commit(L);
@@ -169,7 +223,10 @@ static void file_changed(const char *name, void *ctx)
 	if (n < 4 || strcmp(name + n - 4, ".lua") != 0)
 		return;   /* editor swap files, backups */
 	struct rpmsg_err e;
-	loop_timer_start(h->loop, &h->settle, SETTLE_MS, 0, &e);
+	if (loop_timer_start(h->loop, &h->settle, SETTLE_MS, 0, &e) < 0) {
+		rpmsg_logf("reloading without waiting for the edits to settle: %s", e.msg);
+		h->reload_wanted = true;
+	}
 }
 
 int host_enable_reload(struct host *h, struct rpmsg_err *e)

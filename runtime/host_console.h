@@ -1,7 +1,8 @@
 /* The remote console: the REPL served on a unix socket (--console PATH) to
  * `rpmsg-lua attach PATH`. The socket is created with mode 0600, and a peer
  * whose uid (SO_PEERCRED) is neither root nor ours is refused. Any number of
- * sessions at once; a session that drops leaves the host unharmed. */
+ * sessions at once; a session that drops, or stops reading, leaves the host
+ * unharmed. A path that a live host serves is refused, a stale one reused. */
 #ifndef RPMSG_HOST_CONSOLE_H
 #define RPMSG_HOST_CONSOLE_H
 

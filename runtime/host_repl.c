@@ -1,28 +1,19 @@
 /* The C side of REPL sessions: builds rpmsg.repl sessions whose write goes to
- * a channel, whose env is the running generation's, and whose chunks run
- * under the watchdog. */
+ * a channel (the caller's writer), whose env is the running generation's, and
+ * whose chunks run under the watchdog. */
 #include "host_repl.h"
 #include "lrpmsg_host.h"
 
-#include <errno.h>
 #include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define CHANNEL_TYPE "rpmsg-lua.channel"
 
 static void channel_write(struct repl_channel *c, const char *p, size_t len)
 {
-	while (c->fd >= 0 && len > 0) {
-		ssize_t n = c->socket ? send(c->fd, p, len, MSG_NOSIGNAL) : write(c->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;   /* the reader is gone or stuck: output is dropped, not the host */
-		p += n;
-		len -= (size_t)n;
-	}
+	if (c->write && len > 0)
+		c->write(c->ctx, p, len);
 }
 
 static int l_write(lua_State *L)
@@ -56,7 +47,7 @@ static int l_run(lua_State *L)
 }
 
 /* Calls session:method(args...) in protected mode and keeps the prompt. */
-static void call_method(struct repl_session *s, const char *method, const char *arg)
+static void call_method(struct repl_session *s, const char *method, const char *arg, size_t len)
 {
 	lua_State *L = s->h->L;
 	int top = lua_gettop(L);
@@ -65,7 +56,7 @@ static void call_method(struct repl_session *s, const char *method, const char *
 	lua_insert(L, -2);
 	int nargs = 1;
 	if (arg) {
-		lua_pushstring(L, arg);
+		lua_pushlstring(L, arg, len);
 		nargs++;
 	}
 	if (lua_pcall(L, nargs, 1, 0) != LUA_OK)
@@ -75,7 +66,7 @@ static void call_method(struct repl_session *s, const char *method, const char *
 	lua_settop(L, top);
 }
 
-int repl_open(struct repl_session *s, struct host *h, int fd, bool socket)
+int repl_open(struct repl_session *s, struct host *h, repl_write_fn write, void *ctx)
 {
 	lua_State *L = h->L;
 	memset(s, 0, sizeof *s);
@@ -92,10 +83,10 @@ int repl_open(struct repl_session *s, struct host *h, int fd, bool socket)
 	lua_remove(L, -2);
 	lua_createtable(L, 0, 3);
 	s->chan = lua_newuserdatauv(L, sizeof *s->chan, 0);
-	s->chan->fd = fd;
-	s->chan->socket = socket;
+	s->chan->write = write;
+	s->chan->ctx = ctx;
 	if (luaL_newmetatable(L, CHANNEL_TYPE)) {
-		/* nothing to free: the fd belongs to whoever opened the session */
+		/* nothing to free: the writer belongs to whoever opened the session */
 	}
 	lua_setmetatable(L, -2);
 	lua_pushcclosure(L, l_write, 1);
@@ -114,8 +105,29 @@ int repl_open(struct repl_session *s, struct host *h, int fd, bool socket)
 	return 0;
 }
 
-void repl_feed(struct repl_session *s, const char *line) { call_method(s, "feed", line); }
-void repl_cancel(struct repl_session *s) { call_method(s, "cancel", NULL); }
+void repl_feed(struct repl_session *s, const char *line, size_t len)
+{
+	call_method(s, "feed", line, len);
+}
+
+void repl_take_line(struct repl_session *s, enum line_kind kind, const char *line, size_t len)
+{
+	char why[96];
+	switch (kind) {
+	case LINE_OK:
+		repl_feed(s, line, len);
+		return;
+	case LINE_TOO_LONG:
+		snprintf(why, sizeof why, "line too long (over %d bytes), ignored\n", REPL_LINE_MAX);
+		break;
+	case LINE_HAS_NUL:
+		snprintf(why, sizeof why, "line has a NUL byte, ignored\n");
+		break;
+	}
+	repl_write(s, why);
+}
+
+void repl_cancel(struct repl_session *s) { call_method(s, "cancel", NULL, 0); }
 
 void repl_write(struct repl_session *s, const char *text)
 {
@@ -126,7 +138,8 @@ void repl_close(struct repl_session *s)
 {
 	if (!s->chan)
 		return;
-	s->chan->fd = -1;
+	s->chan->write = NULL;
+	s->chan->ctx = NULL;
 	luaL_unref(s->h->L, LUA_REGISTRYINDEX, s->ref);
 	s->chan = NULL;
 }

@@ -1,19 +1,28 @@
 /* REPL sessions in the script's state, for the terminal (-i) and for console
  * clients (--console). The logic is lua/repl.lua; this is its C side: a
- * channel the output goes to, and feeding lines in. */
+ * writer the output goes to, and feeding lines in. */
 #ifndef RPMSG_HOST_REPL_H
 #define RPMSG_HOST_REPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "host.h"
+#include "line_reader.h"
 
-/* Where a session's output goes. Owned by the Lua session (functions a REPL
- * user defined may print long after the client left): fd is -1 once the
- * session is closed, and output is then dropped. */
+/* The longest input line a REPL takes; a longer one is refused whole. */
+#define REPL_LINE_MAX 16384
+
+/* Where a session's output goes: the terminal writes to stdout, a console
+ * session queues for its socket. Must not block the loop for long. */
+typedef void (*repl_write_fn)(void *ctx, const char *text, size_t len);
+
+/* Owned by the Lua session (functions a REPL user defined may print long
+ * after the client left): write is NULL once the session is closed, and
+ * output is then dropped. */
 struct repl_channel {
-	int fd;
-	bool socket;
+	repl_write_fn write;
+	void *ctx;
 };
 
 struct repl_session {
@@ -23,9 +32,12 @@ struct repl_session {
 	char prompt[8];              /* for the next line: "> " or ">> " */
 };
 
-int repl_open(struct repl_session *s, struct host *h, int fd, bool socket);
+int repl_open(struct repl_session *s, struct host *h, repl_write_fn write, void *ctx);
 /* Evaluates one line of input (without its newline); updates s->prompt. */
-void repl_feed(struct repl_session *s, const char *line);
+void repl_feed(struct repl_session *s, const char *line, size_t len);
+/* One line from a line_reader: evaluated, or the reason it was refused
+ * written back to whoever typed it. */
+void repl_take_line(struct repl_session *s, enum line_kind kind, const char *line, size_t len);
 /* Drops a half-typed statement: Ctrl-C at the prompt. */
 void repl_cancel(struct repl_session *s);
 void repl_write(struct repl_session *s, const char *text);

@@ -132,9 +132,13 @@ static bool adopt(lua_State *L, struct rpmsg_runtime *rt, int spec)
 		lua_pop(L, 1);
 		return false;
 	}
-	d.match->adopted_gen = rt->load_gen;
+	/* Its fields start empty: the new generation sets its own handlers. */
+	d.match->adopted_gen = d.match->fields_gen = rt->load_gen;
 	lua_newtable(L);
 	lua_setiuservalue(L, d.match_idx, STAGED_FIELDS);
+	/* Closed earlier in this load and declared again: it stays. */
+	if (d.match->staged_gen == rt->load_gen)
+		d.match->staged_ops = 0;
 	return true;
 }
 
@@ -198,28 +202,14 @@ void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum
 	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le)
 		return;
-	bool adopted = le->adopted_gen == rt->load_gen;
-	le->adopted_gen = 0;
 	if (how == RPMSG_RETIRE_ABORT) {
-		lua_pushnil(L);
-		lua_setiuservalue(L, idx, STAGED_FIELDS);
+		rpmsg_endpoint_abort(L, idx, le);
 		if (le->gen == rt->load_gen)   /* declared by the failed load: undo it */
 			rpmsg_endpoint_release(L, le);
 		return;
 	}
 	if (le->gen != rt->gen || (!le->ep && !le->down))
-		return;
-	if (adopted) {
-		/* The new generation's fields replace the old ones wholesale. */
-		lua_getiuservalue(L, idx, STAGED_FIELDS);
-		lua_setiuservalue(L, idx, LIVE_FIELDS);
-		lua_pushnil(L);
-		lua_setiuservalue(L, idx, STAGED_FIELDS);
-		le->gen = rt->load_gen;
-		rpmsg_endpoint_update_watch(L, idx, le);
-	} else {
-		/* Declared by the old generation only: no longer wanted. */
-		rpmsg_endpoint_close(L, idx, le);
-	}
+		rpmsg_endpoint_abort(L, idx, le);   /* nothing of the old generation to hand over */
+	else
+		rpmsg_endpoint_commit(L, idx, le);
 }
-

@@ -26,12 +26,21 @@ struct lendpoint {
 	bool anchored;
 	bool close_notified;
 	int gen;                      /* the script generation that declared it */
-	int adopted_gen;              /* a reload loading this generation declared it again */
+	/* What a reload in progress (loading generation load_gen) did to an
+	 * endpoint of the running generation, done at commit and forgotten on
+	 * abort: a failed reload leaves the running generation as it was. */
+	int adopted_gen;              /* it declared it again */
+	int fields_gen;               /* its field writes went to STAGED_FIELDS */
+	int staged_gen;               /* it closed or destroyed it: staged_ops */
+	unsigned staged_ops;          /* STAGED_CLOSE | STAGED_DESTROY */
+	bool staged_anchor;           /* anchored only so the commit or abort sees it */
 	char on_message_label[96];    /* "on_message of endpoint 'x'", made once: not per message */
 	bool recover;                 /* made again when the remote comes back */
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
 };
+
+enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
 
 /* User values: 1 the live fields (handlers the loop calls), 2 the fields a
  * reload in progress has set on an adopted endpoint, swapped in at commit,
@@ -43,8 +52,14 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le);
 /* Starts, adjusts or leaves the watch to match the live handlers. */
 void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le);
-/* ep:close() for the endpoint at idx: on_close fires. */
-void rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le);
+/* ep:close() for the endpoint at idx: queued messages get a last chance,
+ * on_close fires. Returns how many queued messages went unsent (logged),
+ * with the reason in *unsent. */
+size_t rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_err *unsent);
+/* The end of a reload for an endpoint of the running generation: commit
+ * applies what the load staged on it, abort forgets it. */
+void rpmsg_endpoint_commit(lua_State *L, int idx, struct lendpoint *le);
+void rpmsg_endpoint_abort(lua_State *L, int idx, struct lendpoint *le);
 /* Creates and opens the endpoint a declaration describes. */
 struct rpmsg_ep *rpmsg_endpoint_create(struct rpmsg_runtime *rt, const struct endpoint_decl *d,
 				       struct rpmsg_err *e);

@@ -35,6 +35,16 @@ void rpmsg_recovery_stop(struct rpmsg_runtime *rt)
 	loop_timer_stop(rt->loop, &rt->recover_timer);
 }
 
+/* The next attempt in ms. When the timer cannot be armed, say so: the down
+ * endpoints then wait for a control device to appear in /dev. */
+static void arm(struct rpmsg_runtime *rt, uint64_t ms)
+{
+	struct rpmsg_err e;
+	if (loop_timer_start(rt->loop, &rt->recover_timer, ms, 0, &e) < 0)
+		rpmsg_logf("recovery: %s; down endpoints wait for a control device to appear%s", e.msg,
+			   rt->recover_dev.io.active ? "" : ", which nothing watches: they stay down");
+}
+
 static void attempt_all(struct loop_timer *t)
 {
 	struct rpmsg_runtime *rt = t->ctx;
@@ -44,8 +54,7 @@ static void attempt_all(struct loop_timer *t)
 		rpmsg_recovery_stop(rt);
 		return;
 	}
-	struct rpmsg_err e;
-	loop_timer_start(rt->loop, &rt->recover_timer, (uint64_t)rt->recover_backoff_ms, 0, &e);
+	arm(rt, (uint64_t)rt->recover_backoff_ms);
 	if (rt->recover_backoff_ms < MAX_BACKOFF_MS)
 		rt->recover_backoff_ms *= 2;
 }
@@ -55,9 +64,8 @@ static void dev_appeared(const char *name, void *ctx)
 	struct rpmsg_runtime *rt = ctx;
 	if (strncmp(name, "rpmsg_ctrl", 10) != 0)
 		return;
-	struct rpmsg_err e;
 	rt->recover_backoff_ms = FIRST_TRY_MS;
-	loop_timer_start(rt->loop, &rt->recover_timer, FIRST_TRY_MS, 0, &e);
+	arm(rt, FIRST_TRY_MS);
 }
 
 void rpmsg_recovery_start(struct rpmsg_runtime *rt)
@@ -70,5 +78,5 @@ void rpmsg_recovery_start(struct rpmsg_runtime *rt)
 	struct rpmsg_err e;
 	if (dirwatch_start(rt->loop, &rt->recover_dev, rpmsg_dev_root(), true, dev_appeared, rt, &e) < 0)
 		rpmsg_logf("recovery: %s; retrying on a timer only", e.msg);
-	loop_timer_start(rt->loop, &rt->recover_timer, FIRST_TRY_MS, 0, &e);
+	arm(rt, FIRST_TRY_MS);
 }

@@ -2,7 +2,9 @@
  * wait without blocking the loop, in rpmsg.sleep(ms) or ep:receive(ms).
  * A task is a userdata holding its thread; it is anchored while alive, and a
  * registry table maps the thread back to it. Resumes go through the
- * watchdog, and errors are reported like handler errors. */
+ * watchdog, and errors are reported like handler errors. A task cancelled
+ * while it runs ends when control next comes back to the loop, never by
+ * resetting the thread under itself. */
 #include "lrpmsg.h"
 
 #include <stddef.h>
@@ -19,8 +21,25 @@ struct ltask {
 	rpmsg_task_timeout_fn on_timeout; /* what the timer means while blocked */
 	void *timeout_ctx;
 	bool suspended;                   /* in rpmsg.suspend: task:wake() may resume it */
+	bool cancelled;                   /* cancel() while it ran: ends at its next yield */
 	int wake_nargs;                   /* values task:wake() left on the thread */
 };
+
+/* Values moved onto a thread need room there; a few thousand arguments are
+ * legal Lua, but the thread's stack only grows on request. */
+static void check_room(lua_State *L, lua_State *co, int n, const char *what)
+{
+	if (!lua_checkstack(co, n))
+		luaL_error(L, "%s: too many values (%d) for the task's stack", what, n);
+}
+
+/* A task method: raises once the runtime is shut down. */
+static struct ltask *check_task(lua_State *L, int idx)
+{
+	struct ltask *t = luaL_checkudata(L, idx, RPMSG_TASK_TYPE);
+	rpmsg_check_live(L, t->rt);
+	return t;
+}
 
 struct ltask *rpmsg_task_current(lua_State *L)
 {
@@ -41,17 +60,35 @@ bool rpmsg_task_done(const struct ltask *t) { return t->done; }
 
 lua_State *rpmsg_task_thread(struct ltask *t) { return t->co; }
 
-static void finish(lua_State *L, struct ltask *t)
+bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const void *ctx)
 {
+	return !t->done && !t->cancelled && t->on_timeout == fn && t->timeout_ctx == ctx;
+}
+
+/* idx: the task userdata on L's stack, which holds the thread (taken from
+ * there, not pushed on the thread's own stack, which may be full). */
+static void finish(lua_State *L, struct ltask *t, int idx)
+{
+	idx = lua_absindex(L, idx);
 	t->done = true;
 	loop_timer_stop(t->rt->loop, &t->timer);
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);
-	lua_pushthread(t->co);
-	lua_xmove(t->co, L, 1);
+	lua_getiuservalue(L, idx, 1);
 	lua_pushnil(L);
 	lua_rawset(L, -3);
 	lua_pop(L, 1);
 	rpmsg_unanchor(L, t);
+}
+
+/* Ends a task that is not running: closes its to-be-closed variables. */
+static void end_suspended(lua_State *L, struct ltask *t, int idx)
+{
+	finish(L, t, idx);
+	int status = lua_resetthread(t->co);
+	if (status != LUA_OK) {
+		const char *msg = lua_tostring(t->co, -1);
+		rpmsg_logf("error closing a cancelled task's variables: %s", msg ? msg : "(not a string)");
+	}
 }
 
 void rpmsg_task_resume(struct ltask *t, int nargs)
@@ -65,7 +102,9 @@ void rpmsg_task_resume(struct ltask *t, int nargs)
 	rpmsg_push_anchored(L, t);
 	int status = rpmsg_resume(t->rt, t->co, nargs, "rpmsg.spawn coroutine");
 	if (status != LUA_YIELD)
-		finish(L, t);
+		finish(L, t, -1);
+	else if (t->cancelled)
+		end_suspended(L, t, -1);   /* it cancelled itself: back in the loop now */
 	lua_pop(L, 1);
 }
 
@@ -78,14 +117,16 @@ static void timer_fired(struct loop_timer *timer)
 		fn(t, t->timeout_ctx);
 }
 
-int rpmsg_task_block(lua_State *L, struct ltask *t, int timeout_ms, rpmsg_task_timeout_fn fn,
+int rpmsg_task_block(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
 		     void *ctx)
 {
 	struct rpmsg_err e;
 	t->on_timeout = fn;
 	t->timeout_ctx = ctx;
-	if (timeout_ms >= 0 && loop_timer_start(t->rt->loop, &t->timer, (uint64_t)timeout_ms, 0, &e) < 0)
+	if (timeout_ms >= 0 && loop_timer_start(t->rt->loop, &t->timer, (uint64_t)timeout_ms, 0, &e) < 0) {
+		t->on_timeout = NULL;
 		return rpmsg_raise(L, &e);
+	}
 	return lua_yield(L, 0);
 }
 
@@ -101,14 +142,23 @@ static void wake_from_sleep(struct ltask *t, void *ctx)
 	rpmsg_task_resume(t, 0);
 }
 
+/* Milliseconds as Lua gives them: any integer from 0 up is honoured (the
+ * timer heap counts in uint64), a float must be whole ("number has no
+ * integer representation" otherwise), nothing is cast down to an int. */
+static lua_Integer check_ms(lua_State *L, int arg)
+{
+	lua_Integer ms = luaL_checkinteger(L, arg);
+	luaL_argcheck(L, ms >= 0, arg, "milliseconds must not be negative");
+	return ms;
+}
+
 static int l_sleep(lua_State *L)
 {
-	lua_Integer ms = luaL_checkinteger(L, 1);
-	luaL_argcheck(L, ms >= 0, 1, "must not be negative");
+	lua_Integer ms = check_ms(L, 1);
 	struct ltask *t = rpmsg_task_current(L);
 	if (!t)
 		return luaL_error(L, "rpmsg.sleep must be called inside rpmsg.spawn");
-	return rpmsg_task_block(L, t, (int)ms, wake_from_sleep, NULL);
+	return rpmsg_task_block(L, t, ms, wake_from_sleep, NULL);
 }
 
 static void suspend_timed_out(struct ltask *t, void *ctx)
@@ -125,13 +175,12 @@ static void suspend_timed_out(struct ltask *t, void *ctx)
  * returns, or returns nil, "timeout", "ETIMEDOUT". */
 static int l_suspend(lua_State *L)
 {
-	lua_Integer ms = luaL_optinteger(L, 1, -1);
-	luaL_argcheck(L, ms >= -1, 1, "timeout must not be negative");
+	lua_Integer ms = lua_isnoneornil(L, 1) ? -1 : check_ms(L, 1);   /* -1: no timeout */
 	struct ltask *t = rpmsg_task_current(L);
 	if (!t)
 		return luaL_error(L, "rpmsg.suspend must be called inside rpmsg.spawn");
 	t->suspended = true;
-	return rpmsg_task_block(L, t, (int)ms, suspend_timed_out, NULL);
+	return rpmsg_task_block(L, t, ms, suspend_timed_out, NULL);
 }
 
 static void resume_woken(struct ltask *t, void *ctx)
@@ -144,15 +193,17 @@ static void resume_woken(struct ltask *t, void *ctx)
  * (never nested inside the caller). False if it was not suspended. */
 static int l_wake(lua_State *L)
 {
-	struct ltask *t = rpmsg_task_check(L, 1);
+	struct ltask *t = check_task(L, 1);
 	if (t->done || !t->suspended) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
+	int nargs = lua_gettop(L) - 1;
+	check_room(L, t->co, nargs, "task:wake");
 	t->suspended = false;
 	rpmsg_task_unblock(t);
-	t->wake_nargs = lua_gettop(L) - 1;
-	lua_xmove(L, t->co, t->wake_nargs);
+	t->wake_nargs = nargs;
+	lua_xmove(L, t->co, nargs);
 	struct rpmsg_err e;
 	t->on_timeout = resume_woken;
 	if (loop_timer_start(t->rt->loop, &t->timer, 0, 0, &e) < 0)
@@ -176,6 +227,7 @@ static int l_spawn(lua_State *L)
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	int nargs = lua_gettop(L) - 1;
 	lua_State *co = lua_newthread(L);
+	check_room(L, co, nargs + 1, "rpmsg.spawn");
 	struct ltask *t = lua_newuserdatauv(L, sizeof *t, 1);
 	memset(t, 0, sizeof *t);
 	t->rt = rt;
@@ -199,24 +251,43 @@ static int l_spawn(lua_State *L)
 	return 1;
 }
 
-static void cancel(lua_State *L, struct ltask *t)
+/* Running, or resumed a coroutine that is running: its thread has frames
+ * in progress, which resetting would pull out from under it. */
+static bool is_active(struct ltask *t)
+{
+	lua_Debug ar;
+	return lua_status(t->co) == LUA_OK && lua_getstack(t->co, 0, &ar);
+}
+
+static void cancel(lua_State *L, struct ltask *t, int idx)
 {
 	if (t->done)
 		return;
+	if (is_active(t)) {
+		t->cancelled = true;   /* ends when it next yields to the loop */
+		return;
+	}
 	/* An endpoint may still list it as waiting: it skips finished tasks. */
-	finish(L, t);
-	lua_resetthread(t->co);       /* closes its to-be-closed variables */
+	end_suspended(L, t, idx);
 }
 
+/* task:cancel(). Of the running task itself it means "return now": it
+ * yields to the loop, which ends it there, closing its to-be-closed
+ * variables; code after the call does not run. Where it cannot yield (a C
+ * boundary such as a table.sort comparator), it ends at its next wait. */
 static int l_cancel(lua_State *L)
 {
-	cancel(L, rpmsg_task_check(L, 1));
+	struct ltask *t = check_task(L, 1);
+	cancel(L, t, 1);
+	if (t->cancelled && !t->done && t->co == L && lua_isyieldable(L))
+		return lua_yield(L, 0);
 	return 0;
 }
 
 static int l_alive(lua_State *L)
 {
-	lua_pushboolean(L, !rpmsg_task_check(L, 1)->done);
+	struct ltask *t = check_task(L, 1);
+	lua_pushboolean(L, !t->done && !t->cancelled);
 	return 1;
 }
 
@@ -224,13 +295,14 @@ void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpm
 {
 	struct ltask *t = luaL_testudata(L, idx, RPMSG_TASK_TYPE);
 	if (t && t->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
-		cancel(L, t);
+		cancel(L, t, idx);
 }
 
 static int l_gc(lua_State *L)
 {
 	struct ltask *t = rpmsg_task_check(L, 1);
-	loop_timer_stop(t->rt->loop, &t->timer);
+	if (!t->rt->closed)   /* else the loop and its heap are gone */
+		loop_timer_stop(t->rt->loop, &t->timer);
 	return 0;
 }
 

@@ -56,15 +56,23 @@ static int start(lua_State *L, bool periodic)
 int rpmsg_l_every(lua_State *L) { return start(L, true); }
 int rpmsg_l_after(lua_State *L) { return start(L, false); }
 
+/* A timer method: raises once the runtime is shut down. */
+static struct ltimer *check_timer(lua_State *L, int idx)
+{
+	struct ltimer *lt = luaL_checkudata(L, idx, RPMSG_TIMER_TYPE);
+	rpmsg_check_live(L, lt->rt);
+	return lt;
+}
+
 static int l_cancel(lua_State *L)
 {
-	stop(L, luaL_checkudata(L, 1, RPMSG_TIMER_TYPE));
+	stop(L, check_timer(L, 1));
 	return 0;
 }
 
 static int l_active(lua_State *L)
 {
-	struct ltimer *lt = luaL_checkudata(L, 1, RPMSG_TIMER_TYPE);
+	struct ltimer *lt = check_timer(L, 1);
 	lua_pushboolean(L, loop_timer_armed(&lt->t));
 	return 1;
 }
@@ -72,7 +80,8 @@ static int l_active(lua_State *L)
 static int l_gc(lua_State *L)
 {
 	struct ltimer *lt = luaL_checkudata(L, 1, RPMSG_TIMER_TYPE);
-	loop_timer_stop(lt->rt->loop, &lt->t);
+	if (!lt->rt->closed)   /* else the loop and its heap are gone */
+		loop_timer_stop(lt->rt->loop, &lt->t);
 	return 0;
 }
 

@@ -77,7 +77,9 @@ static void cancel(lua_State *L, struct lwatch *w)
 
 static int l_cancel(lua_State *L)
 {
-	cancel(L, luaL_checkudata(L, 1, RPMSG_WATCH_TYPE));
+	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
+	rpmsg_check_live(L, w->rt);
+	cancel(L, w);
 	return 0;
 }
 
@@ -91,7 +93,8 @@ void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 static int l_gc(lua_State *L)
 {
 	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
-	loop_io_stop(w->rt->loop, &w->io);
+	if (!w->rt->closed)   /* else the loop is gone */
+		loop_io_stop(w->rt->loop, &w->io);
 	return 0;
 }
 

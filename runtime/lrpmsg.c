@@ -27,12 +27,25 @@ struct rpmsg_runtime *rpmsg_runtime(lua_State *L)
 	lua_pop(L, 1);
 	if (!rt)
 		luaL_error(L, "rpmsg: module not initialised (require \"rpmsg\" first)");
+	rpmsg_check_live(L, rt);
 	return rt;
 }
 
+void rpmsg_check_live(lua_State *L, const struct rpmsg_runtime *rt)
+{
+	if (rt->closed)
+		luaL_error(L, "rpmsg: the module was shut down (the Lua state is closing)");
+}
+
+/* lua_close runs finalizers newest first, so a finalizer made before
+ * require "rpmsg" runs after this one: from here on the runtime answers
+ * every call with an error (rpmsg_check_live) instead of reaching the loop,
+ * which is gone. Its own memory stays valid until lua_close frees all
+ * objects, after the last finalizer. */
 static int runtime_gc(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
+	rt->closed = true;
 	if (rt->loop)
 		rpmsg_recovery_stop(rt);
 	/* Endpoints this process created are destroyed when it lets go: a
@@ -43,10 +56,9 @@ static int runtime_gc(lua_State *L)
 			rpmsg_logf("destroyed %d endpoint%s left by create_endpoint", n, n == 1 ? "" : "s");
 		rt->backend = NULL;
 	}
-	if (rt->owns_loop && rt->loop) {
+	if (rt->owns_loop && rt->loop)
 		loop_free(rt->loop);
-		rt->loop = NULL;
-	}
+	rt->loop = NULL;   /* the host's loop too: nothing here may arm it now */
 	return 0;
 }
 
@@ -197,12 +209,6 @@ static int l_log(lua_State *L)
 	return 0;
 }
 
-static void stop_on_signal(int signo, void *ctx)
-{
-	(void)signo;
-	loop_stop(ctx);
-}
-
 struct run_deadline {
 	struct loop_timer timer;
 	struct loop *loop;
@@ -215,6 +221,9 @@ static void run_timed_out(struct loop_timer *t)
 	d->passed = true;
 	loop_stop(d->loop);
 }
+
+#define REENTRY_ERROR "rpmsg.run: the loop is already running (called from a handler?); " \
+	"handlers run inside it, so return instead"
 
 /* rpmsg.run([opts]): opts.timeout (ms) ends the run with nil, "timeout",
  * "ETIMEDOUT"; opts.raise_errors makes the first handler error end the run
@@ -237,16 +246,21 @@ static int l_run(lua_State *L)
 		lua_pop(L, 2);
 	}
 	if (rt->in_run)
-		return luaL_error(L, "rpmsg.run: the loop is already running (called from a "
-				  "handler?); handlers run inside it, so return instead");
+		return luaL_error(L, REENTRY_ERROR);
 	struct rpmsg_err e;
-	if (loop_signal(rt->loop, SIGINT, stop_on_signal, rt->loop, &e) < 0 ||
-	    loop_signal(rt->loop, SIGTERM, stop_on_signal, rt->loop, &e) < 0)
+	/* SIGINT and SIGTERM end the run after the running handler, and only
+	 * while it runs: lua.c's own handlers come back when it returns. */
+	if (loop_stop_on_signal(rt->loop, SIGINT, &e) < 0 ||
+	    loop_stop_on_signal(rt->loop, SIGTERM, &e) < 0) {
+		loop_restore_stop_signals(rt->loop);
 		return rpmsg_push_error(L, &e);
+	}
 	struct run_deadline deadline = { .loop = rt->loop };
 	loop_timer_init(&deadline.timer, run_timed_out, &deadline);
-	if (timeout >= 0 && loop_timer_start(rt->loop, &deadline.timer, (uint64_t)timeout, 0, &e) < 0)
+	if (timeout >= 0 && loop_timer_start(rt->loop, &deadline.timer, (uint64_t)timeout, 0, &e) < 0) {
+		loop_restore_stop_signals(rt->loop);
 		return rpmsg_push_error(L, &e);
+	}
 	lua_State *outer = rt->L;
 	rt->L = L;
 	rt->in_run = true;
@@ -257,6 +271,9 @@ static int l_run(lua_State *L)
 	rt->raise_errors = false;
 	rt->L = outer;
 	loop_timer_stop(rt->loop, &deadline.timer);
+	loop_restore_stop_signals(rt->loop);
+	if (r == -EBUSY)
+		return luaL_error(L, REENTRY_ERROR);
 	if (rt->raised_ref != LUA_NOREF) {
 		lua_rawgeti(L, LUA_REGISTRYINDEX, rt->raised_ref);
 		luaL_unref(L, LUA_REGISTRYINDEX, rt->raised_ref);
@@ -335,6 +352,25 @@ static const luaL_Reg functions[] = {
 	{ NULL, NULL },
 };
 
+/* Every module function goes through here: after the runtime's finalizer
+ * (the state is closing) it raises instead of reaching freed memory. */
+static int module_function(lua_State *L)
+{
+	rpmsg_check_live(L, lua_touserdata(L, lua_upvalueindex(1)));
+	return lua_tocfunction(L, lua_upvalueindex(2))(L);
+}
+
+static void push_functions(lua_State *L, struct rpmsg_runtime *rt)
+{
+	lua_createtable(L, 0, sizeof functions / sizeof functions[0] + 4);
+	for (const luaL_Reg *f = functions; f->name; f++) {
+		lua_pushlightuserdata(L, rt);
+		lua_pushcfunction(L, f->func);
+		lua_pushcclosure(L, module_function, 2);
+		lua_setfield(L, -2, f->name);
+	}
+}
+
 static int load_embedded(lua_State *L)
 {
 	const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
@@ -374,12 +410,14 @@ static void preload_embedded(lua_State *L)
 int luaopen_rpmsg(lua_State *L)
 {
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
-	bool first = lua_isnil(L, -1);
+	struct rpmsg_runtime *rt = lua_touserdata(L, -1);
 	lua_pop(L, 1);
-	if (first) {
+	if (rt) {
+		rpmsg_check_live(L, rt);
+	} else {
 		lua_newtable(L);
 		lua_rawsetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
-		runtime_new(L);
+		rt = runtime_new(L);
 		rpmsg_ctrl_register(L);
 		rpmsg_endpoint_register(L);
 		rpmsg_timer_register(L);
@@ -388,7 +426,7 @@ int luaopen_rpmsg(lua_State *L)
 		rpmsg_remoteproc_register(L);
 		preload_embedded(L);
 	}
-	luaL_newlib(L, functions);
+	push_functions(L, rt);
 	lua_pushinteger(L, RPMSG_MAX_MESSAGE);
 	lua_setfield(L, -2, "MAX_MESSAGE_SIZE");
 	lua_pushinteger(L, (lua_Integer)RPMSG_ANY);

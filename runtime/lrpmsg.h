@@ -28,6 +28,7 @@ struct rpmsg_runtime {
 	bool owns_loop;               /* stock lua5.4: the module made the loop */
 	bool hosted;                  /* rpmsg-lua runs the loop, not rpmsg.run() */
 	bool in_run;                  /* inside rpmsg.run(): it is not re-entrant */
+	bool closed;                  /* finalized (lua_close): every call raises */
 	bool raise_errors;            /* rpmsg.run{raise_errors = true}: the first handler error stops it */
 	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
@@ -76,7 +77,11 @@ void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 /* Calls fn on every anchored object (endpoints, timers, watches). */
 void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
 
+/* The state's runtime; raises if there is none or it was shut down. */
 struct rpmsg_runtime *rpmsg_runtime(lua_State *L);
+/* Raises "rpmsg: the module was shut down" once rt was finalized: userdata
+ * methods call it before they touch the loop, which is gone then. */
+void rpmsg_check_live(lua_State *L, const struct rpmsg_runtime *rt);
 
 /* Calls the function below nargs arguments on rt->L in protected mode. An
  * error is logged with its traceback and counted; returns false then. */
@@ -98,8 +103,11 @@ bool rpmsg_task_done(const struct ltask *t);
 lua_State *rpmsg_task_thread(struct ltask *t);
 /* Yields the task; after timeout_ms (-1: never) fn(t, ctx) is called, which
  * should resume it. Use as `return rpmsg_task_block(...)`. */
-int rpmsg_task_block(lua_State *L, struct ltask *t, int timeout_ms, rpmsg_task_timeout_fn fn,
+int rpmsg_task_block(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
 		     void *ctx);
+/* True while t is blocked in the wait rpmsg_task_block(..., fn, ctx) began:
+ * not cancelled, finished, or resumed by anything else since. */
+bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const void *ctx);
 /* Disarms the timeout of a task about to be resumed by something else. */
 void rpmsg_task_unblock(struct ltask *t);
 /* Resumes with the nargs values on top of the task's thread. */

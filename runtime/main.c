@@ -121,12 +121,6 @@ static int parse(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static void stop(int signo, void *loop)
-{
-	(void)signo;
-	loop_stop(loop);
-}
-
 /* --check: the script's top level against a simulated control device. */
 static int check(const struct options *o, struct loop *loop)
 {
@@ -190,6 +184,10 @@ out:
 static int list(int argc, char **argv)
 {
 	lua_State *L = luaL_newstate();
+	if (!L) {
+		fprintf(stderr, "rpmsg-lua: out of memory (no Lua state)\n");
+		return EXIT_SCRIPT;
+	}
 	luaL_openlibs(L);
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
 	lua_getglobal(L, "require");
@@ -226,9 +224,10 @@ int main(int argc, char **argv)
 
 	struct rpmsg_err e;
 	struct loop *loop = loop_new(&e);
-	/* With -i, SIGINT interrupts chunks instead (host_terminal.c). */
-	if (!loop || (!o.interactive && loop_signal(loop, SIGINT, stop, loop, &e) < 0) ||
-	    loop_signal(loop, SIGTERM, stop, loop, &e) < 0) {
+	/* Stop after the running handler, not after the batch. With -i,
+	 * SIGINT interrupts chunks instead (host_terminal.c). */
+	if (!loop || (!o.interactive && loop_stop_on_signal(loop, SIGINT, &e) < 0) ||
+	    loop_stop_on_signal(loop, SIGTERM, &e) < 0) {
 		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
 		return EXIT_SCRIPT;
 	}

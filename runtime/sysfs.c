@@ -1,4 +1,5 @@
-/* Roots of /dev and /sys, and attribute reading. */
+/* Roots of /dev and /sys, attribute reading, and what sysfs says a
+ * character device is. */
 #include "sysfs.h"
 #include "device.h"
 
@@ -68,4 +69,27 @@ int sysfs_each_index(const char *dir, const char *prefix, int (*fn)(int index, v
 	}
 	closedir(d);
 	return r;
+}
+
+/* The last component of the path the link at path resolves to. */
+static int resolved_base(const char *path, char *out, size_t cap)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return -errno;
+	const char *base = strrchr(real, '/');
+	snprintf(out, cap, "%s", base ? base + 1 : real);
+	return 0;
+}
+
+int sysfs_char_device(unsigned maj, unsigned min, char *name, size_t name_cap, char *cls,
+		      size_t cls_cap)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/dev/char/%u:%u", rpmsg_sysfs_root(), maj, min);
+	int r = resolved_base(path, name, name_cap);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof path, "%s/dev/char/%u:%u/subsystem", rpmsg_sysfs_root(), maj, min);
+	return resolved_base(path, cls, cls_cap);
 }

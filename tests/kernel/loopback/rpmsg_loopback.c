@@ -59,6 +59,19 @@ module_param(pollout, bool, 0644);
 MODULE_PARM_DESC(pollout,
 		 "report EPOLLOUT from poll (virtio_rpmsg_bus never does; default off)");
 
+/* Tests set this to see the transmit buffers run out: a non-blocking send
+ * then fails with -ENOMEM, as virtio_rpmsg_bus's does when every buffer is
+ * in flight (rpmsg_char passes it on; userspace sees EAGAIN or ENOMEM). */
+static bool tx_full;
+module_param(tx_full, bool, 0644);
+MODULE_PARM_DESC(tx_full, "refuse non-blocking sends as if no transmit buffer were free (default off)");
+
+/* Messages accepted for sending since the module loaded: tests read it to
+ * see what a flush really sent, even when the echo has nobody to reach. */
+static int sent;
+module_param(sent, int, 0444);
+MODULE_PARM_DESC(sent, "messages accepted for sending (read-only)");
+
 /* A message waiting to be echoed. */
 struct loop_msg {
 	struct list_head node;
@@ -199,9 +212,13 @@ static int loop_send_offchannel_raw(struct rpmsg_endpoint *ept, u32 src,
 		return -EMSGSIZE;
 	}
 
+	if (!wait && READ_ONCE(tx_full))
+		return -ENOMEM;
+
 	msg = kmalloc(struct_size(msg, data, len), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
+	WRITE_ONCE(sent, READ_ONCE(sent) + 1);
 
 	msg->to = src;
 	msg->from = dst;
