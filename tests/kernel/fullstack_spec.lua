@@ -430,6 +430,9 @@ describe("kernel: full stack: a crashed core with recovery off", function()
     guest.knob("crash", 1)
     assert(guest.wait_for(function() return r:state() == "crashed" end))
     local ok, err = r:start()
+    -- if the kernel counted one more user, take it back: else the next stop,
+    -- whoever writes it, does nothing
+    if ok then r:stop() end
     assert.is_nil(ok)
     assert.matches("crashed", err)
   end)
