@@ -365,6 +365,27 @@ describe("kernel: full stack: a full transmit ring", function()
   end)
 end)
 
+describe("kernel: full stack: queued sends at close on a full ring", function()
+  it("ep:close() reports what the real ring would not take, with count and name", function()
+    local loop_ep = track(assert(rpmsg.endpoint{ctrl = 0, name = "close-full", src = 734, dst = 735}))
+    loop_ep.on_message = function() end
+    local ctrl = track(assert(rpmsg.open_ctrl(0)))
+    local plain = track(assert(rpmsg.open_endpoint(assert(ctrl:create_endpoint("close-filler", 736, 737)))))
+    guest.knob("stall", 1)
+    local filled = 0
+    while filled < 1000 and plain:send("fill") do filled = filled + 1 end
+    assert.equal(256, filled)                    -- every TX buffer of the remote
+    for i = 1, 3 do assert.is_true(loop_ep:send("stuck " .. i)) end
+    local ok, err, code = loop_ep:close()
+    assert.is_nil(ok)
+    assert.equal("EAGAIN", code)
+    assert.matches("^endpoint 'close%-full' closed with 3 queued messages unsent: ", err)
+    assert.equal(0, in_sysfs("close-full"))
+    plain:close()
+    ctrl:destroy_endpoint("close-filler", 736, 737)
+  end)
+end)
+
 describe("kernel: full stack: several endpoints at once", function()
   it("answers reach the endpoint that asked: fixed src, ADDR_ANY (>= 1024) and the rpmsg-raw device", function()
     local eps = {
