@@ -1,7 +1,7 @@
 -- Driver of fuzz_struct: rpmsg.struct decoding of arbitrary bytes, against a
 -- fixed set of layouts that covers every type. The first byte of the input
--- picks the layout, the second how to decode (decode, or unpack from a
--- position); the rest is the message.
+-- picks the layout, the second how to decode (below 128: decode; above:
+-- unpack from a position, valid or not); the rest is the message.
 --
 -- Promises checked: decode returns a table or nil and a message (it never
 -- raises on data); a decoded table is a valid encode input; encoding it gives
@@ -71,10 +71,22 @@ return function(input)
     end
     return check_round_trip(entry, t, s)
   end
-  -- unpack from a position inside the message (or just past its end)
-  local pos = how % (#s + 2) + 1
-  if pos > #s + 1 then pos = #s + 1 end
+  -- unpack from a position: in the message, past its end (too short), or
+  -- one that is no position at all (below 1, not an integer), which must
+  -- raise an error that names it
+  local pos
+  if how == 255 then pos = 1.5
+  elseif how >= 250 then pos = how - 254
+  else pos = (how - 128) % (#s + 3) + 1 end
   local ok, t, nextpos = pcall(layout.unpack, layout, s, pos)
+  if math.type(pos) ~= "integer" or pos < 1 then
+    local want = ("struct '%s': unpack: pos must be"):format(layout.name)
+    if ok or not tostring(t):find(want, 1, true) then
+      error(("unpack of %s at pos %s: expected an error naming the position, got %s")
+        :format(layout.name, tostring(pos), ok and "success" or tostring(t)))
+    end
+    return
+  end
   if not ok then error(("unpack of %s raised: %s"):format(layout.name, t)) end
   if t == nil then return check_error("unpack", layout, nextpos) end
   if math.type(nextpos) ~= "integer" or nextpos < pos or nextpos > #s + 1 then
