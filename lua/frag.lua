@@ -161,6 +161,16 @@ local LOG_WINDOW = 1000   -- ms
 local LogLimiter = {}
 LogLimiter.__index = LogLimiter
 
+-- When the limiter goes (its endpoint is dropped, or the process exits and
+-- the Lua state closes) before its timer has written the count, the count
+-- is written now: nothing is lost without a word. Its timer may be gone
+-- already, so it is left alone.
+function LogLimiter:__gc()
+  if self.held > 0 then
+    rpmsg.log("%s: %d more %s in the last second (not logged)", self.prefix, self.held, self.what)
+  end
+end
+
 -- frag.log_limiter(prefix, what): prefix starts every line ("frag:
 -- endpoint 'x'"), what names the lines held back ("faults").
 function M.log_limiter(prefix, what)

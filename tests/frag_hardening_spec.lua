@@ -94,3 +94,20 @@ describe("frag.receiver under a flood of bad fragments", function()
     assert.equal(200 - shown, tonumber(lines[#lines]:match(": (%d+) more faults")))
   end)
 end)
+
+describe("frag.receiver's log limit under rpmsg-lua", function()
+  it("writes the count of lines held back when the host stops within the second", function()
+    local script = helper.script([[
+      local rpmsg, frag = require "rpmsg", require "rpmsg.frag"
+      local a, b = rpmsg.pair()
+      frag.receiver(b, function() end)
+      for i = 1, 50 do a:send(("garbage "):rep(3) .. i) end
+      rpmsg.after(100, rpmsg.stop)
+    ]])
+    local status, _, err = helper.host({script})
+    assert.equal(0, status)
+    local _, lines = err:gsub("not a fragment", "")
+    assert.is_true(lines <= 5, lines .. " lines logged")
+    assert.matches(": " .. (50 - lines) .. " more faults in the last second (not logged)", err, 1, true)
+  end)
+end)
