@@ -19,8 +19,9 @@
 -- back, which is how concurrent calls find their replies in any order. A
 -- request with id 0 is a notification: it gets no reply. A reply whose id
 -- has no call waiting (the call timed out, or it was never made) is dropped
--- with a log line. Malformed frames and stray replies are counted in
--- peer.stats and logged at most frag.LOG_BURST lines a second per peer.
+-- with a log line. Malformed frames, stray replies, refused requests and
+-- failed handlers are counted and logged at most frag.LOG_BURST lines a
+-- second each per peer: a remote cannot flood the log.
 -- The server runs at most max_requests requests at once (each is a task
 -- holding memory); the excess gets an error reply and its handler never
 -- runs. With {fragment = true} every frame travels through
@@ -86,6 +87,7 @@ function M.new(ep, opts)
   self.log_malformed = frag.log_limiter(prefix, "malformed frames dropped")
   self.log_late = frag.log_limiter(prefix, "late replies dropped")
   self.log_refused = frag.log_limiter(prefix, "requests refused")
+  self.log_failed = frag.log_limiter(prefix, "handler failures")
   if self.fragment then
     local rx = frag.reassembler{limit = self.limit}
     ep.on_message = function(msg)
@@ -248,7 +250,7 @@ end
 -- Sends the reply (or error reply) for request id; 0 means none wanted.
 function Peer:reply(id, method, kind, body)
   if id == 0 then
-    if kind == M.ERROR then rpmsg.log("rpc: %s: notification '%s': %s", self.label, method, body) end
+    if kind == M.ERROR then self.log_failed:log("notification '%s': %s", method, body) end
     return
   end
   local frame = string.pack(HEAD, kind, id) .. body
@@ -290,7 +292,7 @@ function Peer:handle(id, method, payload)
     local _ <close> = setmetatable({}, {__close = function() self.active = self.active - 1 end})
     local ok, r, e = xpcall(h, catch, payload, self, method)
     if not ok then
-      rpmsg.log("rpc: %s: handler for '%s' failed: %s", self.label, method, r.trace)
+      self.log_failed:log("handler for '%s' failed: %s", method, r.trace)
       return self:reply(id, method, M.ERROR, r.msg)
     end
     if r == nil and e ~= nil then return self:reply(id, method, M.ERROR, tostring(e)) end

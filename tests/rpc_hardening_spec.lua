@@ -62,6 +62,23 @@ describe("rpmsg.rpc, log floods", function()
     assert.matches("more late replies dropped in the last second (not logged)", lines[#lines], 1, true)
   end)
 
+  it("logs a handler that fails on every request at the same bounded rate, and still answers each", function()
+    local errors = 0
+    raw.on_message = function(m) if m:byte(1) == rpc.ERROR then errors = errors + 1 end end
+    local lines = capture_log(function()
+      peer = rpc.new(ep)
+      peer:serve{crash = function() error("handler crashed") end, note = function() return nil, "refused" end}
+      for i = 1, 50 do raw:send(request(i, "crash")) end
+      for _ = 1, 50 do raw:send(request(0, "note")) end
+      helper.settle(rpmsg, 1300)
+    end)
+    assert.equal(50, errors)
+    assert.is_true(#lines <= 6, ("%d log lines for 50 failed requests and 50 failed notifications"):format(#lines))
+    assert.matches("handler for 'crash' failed: .*handler crashed", lines[1])
+    local held = tonumber(lines[#lines]:match(": (%d+) more handler failures in the last second %(not logged%)$"))
+    assert.equal(100 - (#lines - 1), held)
+  end)
+
   it("with {fragment = true}, counts bad fragments as malformed frames, at the same bounded rate", function()
     local lines = capture_log(function()
       peer = rpc.new(ep, {fragment = true})
