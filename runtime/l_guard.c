@@ -59,6 +59,35 @@ static int raise_trip(lua_State *L, struct rpmsg_runtime *rt)
 			  rt->running, rt->handler_timeout_ms);
 }
 
+/* Lua's own xpcall, known by its address. */
+static lua_CFunction stock_xpcall;
+
+static int pass_error_on(lua_State *L)
+{
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* An error raised from a hook calls the innermost message handler with
+ * hooks off, so a runaway xpcall handler could never be stopped. Before the
+ * hook raises, every xpcall frame on L gets a handler that passes the error
+ * on: xpcall keeps its handler in its second stack slot, which the debug
+ * API can write ("(C temporary)"). */
+static void defuse_message_handlers(lua_State *L)
+{
+	lua_Debug ar;
+	for (int level = 0; stock_xpcall && lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "f", &ar);
+		bool is_xpcall = lua_tocfunction(L, -1) == stock_xpcall;
+		lua_pop(L, 1);
+		if (!is_xpcall)
+			continue;
+		lua_pushcfunction(L, pass_error_on);
+		if (!lua_setlocal(L, &ar, 2))
+			lua_pop(L, 1);
+	}
+}
+
 static void trip_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
@@ -69,6 +98,7 @@ static void trip_hook(lua_State *L, lua_Debug *ar)
 		lua_sethook(L, NULL, 0, 0);
 		return;
 	}
+	defuse_message_handlers(L);
 	raise_trip(L, rt);
 }
 
@@ -347,7 +377,7 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 	return status;
 }
 
-/* ---- coroutine.resume, coroutine.wrap and xpcall, reachable ----------- */
+/* ---- coroutine.resume and coroutine.wrap, reachable -------------------- */
 
 /* lua_resume of co from L with the chain kept: a trip hooks co while it runs,
  * and is raised again in L when co returns. Returns what lcorolib's resume
@@ -435,47 +465,6 @@ static int guarded_wrap(lua_State *L)
 	return 1;
 }
 
-/* An error raised from a hook calls the message handler with hooks off: a
- * runaway handler could never be stopped. Once tripped, the user's handler
- * is skipped and the error goes on as it is. */
-static int guarded_message_handler(lua_State *L)
-{
-	struct rpmsg_runtime *rt = runtime_of(L);
-	lua_settop(L, 1);
-	if (rt && rt->tripped)
-		return 1;
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, 1, 1);
-	return 1;
-}
-
-static int xpcall_done(lua_State *L, int status, lua_KContext first_result)
-{
-	if (status != LUA_OK && status != LUA_YIELD) {
-		lua_pushboolean(L, 0);
-		lua_pushvalue(L, -2);
-		return 2;
-	}
-	return lua_gettop(L) - (int)first_result;
-}
-
-static int guarded_xpcall(lua_State *L)
-{
-	int n = lua_gettop(L);
-	luaL_checktype(L, 2, LUA_TFUNCTION);
-	lua_pushvalue(L, 2);
-	lua_pushcclosure(L, guarded_message_handler, 1);
-	lua_replace(L, 2);
-	/* f, handler, args... -> f, handler, true, f, args...: the results
-	 * follow the true, the handler stays at 2. */
-	lua_pushboolean(L, 1);
-	lua_pushvalue(L, 1);
-	lua_rotate(L, 3, 2);
-	int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, xpcall_done);
-	return xpcall_done(L, status, 2);
-}
-
 static void replace_field(lua_State *L, const char *table, const char *name, lua_CFunction fn)
 {
 	if (lua_getglobal(L, table) == LUA_TTABLE) {
@@ -489,8 +478,9 @@ static void replace_functions(lua_State *L)
 {
 	replace_field(L, "coroutine", "resume", guarded_resume);
 	replace_field(L, "coroutine", "wrap", guarded_wrap);
-	lua_pushcfunction(L, guarded_xpcall);
-	lua_setglobal(L, "xpcall");
+	lua_getglobal(L, "xpcall");
+	stock_xpcall = lua_tocfunction(L, -1);
+	lua_pop(L, 1);
 }
 
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms)

@@ -125,8 +125,8 @@ void rpmsg_task_resume(struct ltask *t, int nargs);
 
 /* Binds L's runtime to the watchdog: a guarded call running longer than
  * timeout_ms (0: never) is aborted, and Ctrl-C (rpmsg_guard_interrupt)
- * aborts the running chunk. Replaces coroutine.resume, coroutine.wrap and
- * xpcall in L with versions the watchdog can reach through. */
+ * aborts the running chunk. Replaces coroutine.resume and coroutine.wrap in
+ * L with versions the watchdog can reach through. */
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms);
 /* From a signal handler: aborts the chunk running in rt ("interrupted!").
  * Returns false, and leaves rt->idle_interrupt set, when nothing ran. */
