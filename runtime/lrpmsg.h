@@ -60,7 +60,7 @@ struct rpmsg_runtime {
 	const char *volatile running;         /* what the outermost call runs */
 	/* The threads running now, outermost first: the guarded call's thread,
 	 * then each coroutine resumed from it. A trip hooks them all. */
-	lua_State *volatile chain[64];
+	lua_State *volatile chain[200];   /* as deep as Lua nests C calls (LUAI_MAXCCALLS) */
 	volatile sig_atomic_t chain_len;
 	/* Script generations (l_generation.c). Objects remember the generation
 	 * that made them; a reload loads generation load_gen beside gen. */
