@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 /* The backends holding records (the kernel, the two sides of a simulation). */
 #define MAX_BACKENDS 8
@@ -23,10 +24,15 @@ static const int fatal_signals[] = {
 };
 #define NFATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static bool taken[NFATAL];
+/* A child forked by the script inherits our records and our handlers, not
+ * our endpoints: it must not destroy them when it exits. */
+static pid_t owner;
 
 void rpmsg_destroy_created_from_signal(void)
 {
 	struct rpmsg_backend *kernel = rpmsg_kernel_backend();
+	if (getpid() != owner)
+		return;
 	for (int i = 0; i < MAX_BACKENDS; i++) {
 		if (live[i] != kernel)
 			continue;   /* a simulation ends with the process anyway */
@@ -65,7 +71,7 @@ static void release_signals(void)
 static void destroy_at_exit(void)
 {
 	int destroyed = 0;
-	for (int i = 0; i < MAX_BACKENDS; i++)
+	for (int i = 0; i < MAX_BACKENDS && getpid() == owner; i++)
 		if (live[i])
 			destroyed += rpmsg_destroy_created(live[i]);
 	if (destroyed)
@@ -80,6 +86,7 @@ static void arm(void)
 	if (armed)
 		return;
 	armed = true;
+	owner = getpid();
 	atexit(destroy_at_exit);
 	for (size_t i = 0; i < NFATAL; i++) {
 		struct sigaction old;

@@ -195,6 +195,13 @@ static const char *stop_pending(void)
 	return NULL;
 }
 
+/* After a trip: look again soon, for SIGTERM, for the end of the grace
+ * period, and for the next call's deadline. */
+static int32_t trip_poll_ms(const struct rpmsg_runtime *rt)
+{
+	return rt->handler_timeout_ms < TRIP_POLL_MS ? rt->handler_timeout_ms : TRIP_POLL_MS;
+}
+
 static void watch(struct rpmsg_runtime *rt)
 {
 	int now = now_ms32();
@@ -207,7 +214,7 @@ static void watch(struct rpmsg_runtime *rt)
 		rt->tripped_at = now;
 		rt->tripped = TRIP_DEADLINE;
 		hook_chain(rt);
-		arm(rt, TRIP_POLL_MS);
+		arm(rt, trip_poll_ms(rt));
 		return;
 	}
 	int grace = rt->handler_timeout_ms > MIN_GRACE_MS ? rt->handler_timeout_ms : MIN_GRACE_MS;
@@ -217,7 +224,7 @@ static void watch(struct rpmsg_runtime *rt)
 	if (ms_after(now, rt->tripped_at) >= grace)
 		give_up(rt, "");
 	hook_chain(rt);
-	arm(rt, TRIP_POLL_MS);
+	arm(rt, trip_poll_ms(rt));
 }
 
 static void on_timer_signal(int signo, siginfo_t *si, void *uc)
