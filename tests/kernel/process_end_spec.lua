@@ -36,6 +36,19 @@ describe("kernel: process end", function()
     created_again(1910)
   end)
 
+  it("destroys the endpoints when the watchdog gives up on a stuck __gc (exit 3)", function()
+    local status, out, err = helper.host({"--handler-timeout", "200", creator(1915, [[
+      rpmsg.after(10, function()
+        setmetatable({}, {__gc = function() while true do end end})
+        collectgarbage()
+      end)
+    ]])}, 20)
+    assert.equal(3, status, err)
+    assert.equal("created\n", out)
+    assert.matches("is stuck where Lua cannot interrupt it", err, 1, true)
+    created_again(1915)
+  end)
+
   -- (Not SIGQUIT or SIGINT: sh starts background jobs with those ignored.)
   for _, sig in ipairs{"USR1", "ABRT", "SEGV"} do
     it("destroys the endpoints when SIG" .. sig .. " kills the host", function()
