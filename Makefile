@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g -fno-asynchronous-unwind-tables
 ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 
 B := build
-DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq remoteproc
+DEVICE   := rpmsg_err rpmsg_info device device_exit device_ep device_kernel device_sim sysfs outq remoteproc
 LOOP     := timer_heap loop dirwatch
 BINDINGS := lrpmsg l_host l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch l_task l_remoteproc l_recover
 HOST     := host host_repl host_terminal host_console line_reader main
