@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g -fno-asynchronous-unwind-tables
 ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 
 B := build
-DEVICE   := rpmsg_err rpmsg_info device device_ep device_kernel device_sim sysfs outq remoteproc
+DEVICE   := rpmsg_err rpmsg_info device device_exit device_ep device_kernel device_sim sysfs outq remoteproc
 LOOP     := timer_heap loop dirwatch
 BINDINGS := lrpmsg l_host l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch l_task l_remoteproc l_recover
 HOST     := host host_repl host_terminal host_console line_reader main
@@ -31,7 +31,7 @@ EDIT_LIBS   = $(shell pkg-config --exists libedit && pkg-config --libs libedit)
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test test-kernel bench install clean asan ctests deps test-deps
+.PHONY: all run test test-kernel bench install clean asan ctests deps test-deps fuzz fuzz-build
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
@@ -69,7 +69,31 @@ $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(CTEST_OBJS)
 # test_faults fails these calls on demand, to see each failure reported.
 $(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
 
-$(B) $(B)/asan:
+# Fuzzing with libFuzzer. Each tests/fuzz/fuzz_NAME.c defines
+# LLVMFuzzerTestOneInput and becomes $(B)/fuzz/fuzz_NAME, linked with every
+# runtime object but main.o, built by clang with coverage and the sanitizers
+# into $(B)/fuzz/obj/. Seeds: tests/fuzz/corpus/NAME/. `make fuzz` fuzzes each
+# target for FUZZ_SECONDS; `tests/fuzz/run --smoke` (in `make test`) a few.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LUA_CFLAGS) $(FUZZ_SAN)
+FUZZ_OBJS    := $(addprefix $(B)/fuzz/obj/,$(MODULE_OBJS) $(filter-out main.o,$(HOST_OBJS)))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz-build: $(FUZZ_TARGETS)
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+$(B)/fuzz/obj/%.o: runtime/%.c runtime/*.h | $(B)/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(B)/fuzz/obj/host_terminal.o: FUZZ_CFLAGS += $(EDIT_CFLAGS)
+$(B)/fuzz/obj/embedded.o: $(B)/embedded.c runtime/embedded.h | $(B)/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iruntime -c -o $@ $<
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iruntime -Itests/fuzz \
+		-DFUZZ_DIR='"$(CURDIR)/tests/fuzz"' -o $@ $< $(FUZZ_OBJS) $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
+
+$(B) $(B)/asan $(B)/fuzz/obj:
 	mkdir -p $@
 
 # What a fresh Debian 12 machine lacks, from apt: to build, and to test.

@@ -25,9 +25,12 @@
 -- header that disagrees with the first fragment, a length or CRC mismatch.
 -- Each fault is reported once, and a damaged message is dropped whole: it is
 -- never delivered, not even in part. A repeated fragment is ignored (the CRC
--- still guards the message). The receiver holds at most one message in
--- progress (at most `limit` bytes); a message the sender abandons is
--- reported when the next one starts.
+-- still guards the message). A duplicate is a fragment of the message just
+-- delivered (same id, count, total and CRC): it is reported and ignored, so a
+-- message is never delivered twice, and it does not disturb the message in
+-- progress. The receiver holds at most one message in progress (at most
+-- `limit` bytes); a message the sender abandons is reported when the next
+-- one starts.
 local rpmsg = require "rpmsg"
 
 local M = {}
@@ -147,6 +150,62 @@ function M.send(ep, bytes, opts)
   return true
 end
 
+-- A log for faults that the remote causes, one per source (an endpoint): a
+-- flood of bad messages must not become a flood of log lines. The first
+-- LOG_BURST lines of each second are written; the rest are counted, and
+-- when that second is over one line says how many were not logged.
+-- rpmsg.rpc shares it.
+M.LOG_BURST = 5
+local LOG_WINDOW = 1000   -- ms
+
+local LogLimiter = {}
+LogLimiter.__index = LogLimiter
+
+-- When the limiter goes (its endpoint is dropped, or the process exits and
+-- the Lua state closes) before its timer has written the count, the count
+-- is written now: nothing is lost without a word. Its timer may be gone
+-- already, so it is left alone.
+function LogLimiter:__gc()
+  if self.held > 0 then
+    rpmsg.log("%s: %d more %s in the last second (not logged)", self.prefix, self.held, self.what)
+  end
+end
+
+-- frag.log_limiter(prefix, what): prefix starts every line ("frag:
+-- endpoint 'x'"), what names the lines held back ("faults").
+function M.log_limiter(prefix, what)
+  return setmetatable({prefix = prefix, what = what, since = nil, logged = 0, held = 0}, LogLimiter)
+end
+
+-- Writes the count of lines held back, if any.
+function LogLimiter:flush()
+  if self.timer then self.timer:cancel(); self.timer = nil end
+  if self.held > 0 then
+    rpmsg.log("%s: %d more %s in the last second (not logged)", self.prefix, self.held, self.what)
+    self.held = 0
+  end
+end
+
+function LogLimiter:log(fmt, ...)
+  local now = rpmsg.now()
+  if not self.since or now - self.since >= LOG_WINDOW then
+    self:flush()
+    self.since, self.logged = now, 0
+  end
+  if self.logged < M.LOG_BURST then
+    self.logged = self.logged + 1
+    rpmsg.log("%s: %s", self.prefix, fmt:format(...))
+    return
+  end
+  self.held = self.held + 1
+  if not self.timer then   -- so that the count comes out even if the flood stops
+    self.timer = rpmsg.after(math.max(0, self.since + LOG_WINDOW - now), function()
+      self.timer = nil
+      self:flush()
+    end)
+  end
+end
+
 local Reassembler = {}
 Reassembler.__index = Reassembler
 
@@ -157,6 +216,7 @@ function M.reassembler(opts)
   return setmetatable({
     limit = check_limit(opts.limit, "frag.reassembler"),
     cur = nil,    -- the message in progress: header fields, parts, size
+    last = nil,   -- header fields of the message delivered last: its repeats are duplicates
     skip = {},    -- ids of messages already reported broken: their later fragments go quietly
     errors = 0,
   }, Reassembler)
@@ -199,6 +259,11 @@ function Reassembler:feed(msg)
   end
   if count == 0 or index >= count then
     return nil, self:fault(("message %d: bad fragment header (index %d of %d)"):format(id, index, count))
+  end
+  local last = self.last
+  if last and id == last.id and count == last.count and total == last.total and crc == last.crc then
+    return nil, self:fault(("message %d: fragment %d repeated after the message was delivered, ignored")
+      :format(id, index))
   end
   local data = msg:sub(M.HEADER_SIZE + 1)
   local cur, err = self.cur, nil
@@ -272,18 +337,23 @@ function Reassembler:feed(msg)
     self:drop(id)
     return nil, self:fault(("message %d: CRC mismatch, the payload is corrupt: dropped"):format(id))
   end
+  self.last = {id = id, count = cur.count, total = cur.total, crc = cur.crc}
   return payload, err
 end
 
 -- frag.receiver(ep, fn [, opts]): reassembles what arrives on ep and calls
 -- fn(payload, ep) for each whole message. Faults go to opts.on_error(err, ep),
--- or to rpmsg.log. Returns the reassembler (rx.errors counts the faults).
+-- or to rpmsg.log, at most LOG_BURST lines a second (see log_limiter).
+-- Returns the reassembler (rx.errors counts every fault).
 function M.receiver(ep, fn, opts)
   opts = opts or {}
   if type(fn) ~= "function" then error("frag.receiver: expected a function for the payloads", 2) end
   local rx = M.reassembler(opts)
-  local on_error = opts.on_error or function(err, e)
-    rpmsg.log("frag: endpoint %s: %s", (e.name and e.name ~= "") and ("'" .. e.name .. "'") or tostring(e), err)
+  local on_error = opts.on_error
+  if not on_error then
+    local label = (ep.name and ep.name ~= "") and ("'" .. ep.name .. "'") or tostring(ep)
+    local log = M.log_limiter("frag: endpoint " .. label, "faults")
+    on_error = function(err) log:log("%s", err) end
   end
   ep.on_message = function(msg, e)
     local payload, err = rx:feed(msg)

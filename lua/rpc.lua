@@ -1,7 +1,8 @@
 -- rpmsg.rpc: request/response over one endpoint.
 --
 --   local rpc = require "rpmsg.rpc"
---   local peer = rpc.new(ep [, {timeout = 1000, fragment = false, limit = 65536}])
+--   local peer = rpc.new(ep [, {timeout = 1000, fragment = false, limit = 65536,
+--                               max_requests = 256}])
 --   peer:serve{add = function(payload, peer, method) return reply end}
 --   rpmsg.spawn(function()
 --     local reply, err, code = peer:call("add", payload, 500)
@@ -18,7 +19,12 @@
 -- back, which is how concurrent calls find their replies in any order. A
 -- request with id 0 is a notification: it gets no reply. A reply whose id
 -- has no call waiting (the call timed out, or it was never made) is dropped
--- with a log line. With {fragment = true} every frame travels through
+-- with a log line. Malformed frames, stray replies, refused requests and
+-- failed handlers are counted and logged at most frag.LOG_BURST lines a
+-- second each per peer: a remote cannot flood the log.
+-- The server runs at most max_requests requests at once (each is a task
+-- holding memory); the excess gets an error reply and its handler never
+-- runs. With {fragment = true} every frame travels through
 -- rpmsg.frag (both sides must agree), so payloads may reach `limit` bytes;
 -- without it a frame must fit one 496-byte message.
 --
@@ -33,6 +39,7 @@ local M = {}
 
 M.REQUEST, M.REPLY, M.ERROR = 1, 2, 3
 M.DEFAULT_TIMEOUT = 1000
+M.DEFAULT_MAX_REQUESTS = 256
 
 local HEAD = "<BI4"          -- kind, id
 local HEAD_SIZE = string.packsize(HEAD)
@@ -49,6 +56,13 @@ local function check_timeout(t, who)
   return t
 end
 
+local function check_max_requests(n)
+  if math.type(n) ~= "integer" or n < 1 then
+    error(("rpc.new: max_requests must be a positive integer, got %s"):format(tostring(n)), 3)
+  end
+  return n
+end
+
 function M.new(ep, opts)
   local ok, send = pcall(function() return ep.send end)
   if type(ep) ~= "userdata" or not ok or type(send) ~= "function" then
@@ -61,16 +75,27 @@ function M.new(ep, opts)
     timeout = check_timeout(opts.timeout or M.DEFAULT_TIMEOUT, "rpc.new"),
     fragment = opts.fragment and true or false,
     limit = opts.limit or frag.DEFAULT_LIMIT,
+    max_requests = check_max_requests(opts.max_requests or M.DEFAULT_MAX_REQUESTS),
+    active = 0,         -- requests whose handler is running
     pending = {},       -- id -> call waiting for its reply
     next_id = 1,
     handlers = {},
-    stats = {calls = 0, timeouts = 0, late = 0, malformed = 0, served = 0},
+    stats = {calls = 0, timeouts = 0, late = 0, malformed = 0, served = 0, refused = 0},
   }, Peer)
+  -- What the remote can make us log, each at a bounded rate.
+  local prefix = "rpc: " .. self.label
+  self.log_malformed = frag.log_limiter(prefix, "malformed frames dropped")
+  self.log_late = frag.log_limiter(prefix, "late replies dropped")
+  self.log_refused = frag.log_limiter(prefix, "requests refused")
+  self.log_failed = frag.log_limiter(prefix, "handler failures")
   if self.fragment then
     local rx = frag.reassembler{limit = self.limit}
     ep.on_message = function(msg)
       local frame, err = rx:feed(msg)
-      if err then rpmsg.log("rpc: %s: %s", self.label, err) end
+      if err then
+        self.stats.malformed = self.stats.malformed + 1
+        self.log_malformed:log("%s", err)
+      end
       if frame then self:dispatch(frame) end
     end
   else
@@ -185,7 +210,7 @@ end
 
 local function malformed(self, why)
   self.stats.malformed = self.stats.malformed + 1
-  rpmsg.log("rpc: %s: malformed frame dropped: %s", self.label, why)
+  self.log_malformed:log("malformed frame dropped: %s", why)
 end
 
 -- Wakes every waiting call with nil, reason, "EPIPE".
@@ -210,8 +235,7 @@ function Peer:dispatch(frame)
     local call = self.pending[id]
     if not call then
       self.stats.late = self.stats.late + 1
-      rpmsg.log("rpc: %s: late reply to call %d dropped: no call waits for it (timed out or cancelled)",
-        self.label, id)
+      self.log_late:log("late reply to call %d dropped: no call waits for it (timed out or cancelled)", id)
       return
     end
     self.pending[id] = nil
@@ -226,7 +250,7 @@ end
 -- Sends the reply (or error reply) for request id; 0 means none wanted.
 function Peer:reply(id, method, kind, body)
   if id == 0 then
-    if kind == M.ERROR then rpmsg.log("rpc: %s: notification '%s': %s", self.label, method, body) end
+    if kind == M.ERROR then self.log_failed:log("notification '%s': %s", method, body) end
     return
   end
   local frame = string.pack(HEAD, kind, id) .. body
@@ -236,6 +260,10 @@ function Peer:reply(id, method, kind, body)
     rpmsg.log("rpc: %s: method '%s': %s", self.label, method, why)
     frame = string.pack(HEAD, M.ERROR, id) .. why
   end
+  if self.ep.closed then   -- closed while the handler ran: sending would raise
+    rpmsg.log("rpc: %s: reply to '%s' not sent: the endpoint is closed", self.label, method)
+    return
+  end
   local ok, err = self:send_frame(frame)
   if not ok then rpmsg.log("rpc: %s: reply to '%s' not sent: %s", self.label, method, err) end
 end
@@ -244,14 +272,27 @@ local function catch(e)
   return {msg = tostring(e), trace = debug.traceback(tostring(e), 2)}
 end
 
+-- Answers a request over the max_requests limit without running its handler.
+function Peer:refuse(id, method)
+  self.stats.refused = self.stats.refused + 1
+  local why = ("too many requests in progress: this side runs at most %d at once (rpc.new option max_requests)")
+    :format(self.max_requests)
+  self.log_refused:log("%s '%s' refused: %s", id == 0 and "notification" or "request", method, why)
+  if id ~= 0 then self:reply(id, method, M.ERROR, why) end
+end
+
 function Peer:handle(id, method, payload)
   local h = self.handlers[method]
   if not h then return self:reply(id, method, M.ERROR, ("unknown method '%s'"):format(method)) end
+  if self.active >= self.max_requests then return self:refuse(id, method) end
   self.stats.served = self.stats.served + 1
+  self.active = self.active + 1
   rpmsg.spawn(function()
+    -- counted out however the task ends: returned, failed or cancelled
+    local _ <close> = setmetatable({}, {__close = function() self.active = self.active - 1 end})
     local ok, r, e = xpcall(h, catch, payload, self, method)
     if not ok then
-      rpmsg.log("rpc: %s: handler for '%s' failed: %s", self.label, method, r.trace)
+      self.log_failed:log("handler for '%s' failed: %s", method, r.trace)
       return self:reply(id, method, M.ERROR, r.msg)
     end
     if r == nil and e ~= nil then return self:reply(id, method, M.ERROR, tostring(e)) end

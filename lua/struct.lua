@@ -204,6 +204,12 @@ function Layout:unpack(s, pos)
     error(("struct '%s': decode expects a string, got %s"):format(self.name, type(s)), 2)
   end
   pos = pos or 1
+  -- A position from 1 (past the end: the message is too short). string.unpack
+  -- would count a negative one from the end and decode from the wrong place.
+  if math.type(pos) ~= "integer" or pos < 1 then
+    error(("struct '%s': unpack: pos must be an integer from 1 (the first byte), got %s")
+      :format(self.name, type(pos) == "number" and tostring(pos) or type(pos)), 2)
+  end
   local raw = table.pack(pcall(string.unpack, self.format, s, pos))
   if not raw[1] then return nil, locate_short(self, s, pos) end
   local t, i = {}, 2

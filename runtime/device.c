@@ -23,7 +23,8 @@ static struct rpmsg_created *find_created(struct rpmsg_backend *b, int ctrl_inde
 
 void rpmsg_created_forget(struct rpmsg_created *rec)
 {
-	struct rpmsg_created **p = &rec->backend->created;
+	struct rpmsg_backend *b = rec->backend;
+	struct rpmsg_created **p = &b->created;
 	while (*p && *p != rec)
 		p = &(*p)->next;
 	if (*p)
@@ -31,6 +32,8 @@ void rpmsg_created_forget(struct rpmsg_created *rec)
 	if (rec->ep)
 		rec->ep->created = NULL;
 	free(rec);
+	if (!b->created)
+		rpmsg_exit_untrack(b);   /* nothing left to destroy at exit */
 }
 
 int rpmsg_parse_index(const char *path, const char *prefix)
@@ -109,6 +112,7 @@ int rpmsg_ctrl_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, struc
 	rec->info = *info;
 	rec->next = c->backend->created;
 	c->backend->created = rec;
+	rpmsg_exit_track(c->backend);   /* destroyed however the process ends */
 	return dev;
 }
 

@@ -149,6 +149,16 @@ int rpmsg_destroy_created(struct rpmsg_backend *b);
 struct stat;
 int rpmsg_check_transport(const struct stat *st, int fd, const char *what, struct rpmsg_err *e);
 
+/* However the process ends (exit, os.exit, a fatal signal; not SIGKILL),
+ * the endpoints it created are destroyed (device_exit.c): device.c tracks
+ * each backend while it holds records. */
+void rpmsg_exit_track(struct rpmsg_backend *b);
+void rpmsg_exit_untrack(struct rpmsg_backend *b);
+/* Async-signal-safe: DESTROY on every open kernel endpoint this process
+ * created, nothing else (no allocation, no stdio). For a process about to
+ * die; the records are left as they are. */
+void rpmsg_destroy_created_from_signal(void);
+
 /* Shared by the backends. */
 void rpmsg_created_forget(struct rpmsg_created *rec);
 void rpmsg_created_link(struct rpmsg_ep *ep);

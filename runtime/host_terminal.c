@@ -43,7 +43,7 @@ static struct terminal {
 static void on_sigint(int signo)
 {
 	(void)signo;
-	rpmsg_host_interrupt();
+	rpmsg_host_interrupt(term.h->L);
 	int saved = errno;
 	if (write(term.pipe[1], "", 1) < 0) {
 		/* the pipe is full: an interrupt is already on its way */
@@ -207,7 +207,7 @@ static void interrupted(struct loop_io *io, uint32_t events)
 	while (read(io->fd, drain, sizeof drain) > 0) {
 	}
 	/* A running chunk took the Ctrl-C already, or it was for the prompt. */
-	if (!rpmsg_host_clear_interrupt())
+	if (!rpmsg_host_clear_interrupt(term.h->L))
 		return;
 	write_stdout(NULL, "^C\n", 3);
 	repl_cancel(&term.session);

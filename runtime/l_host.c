@@ -25,5 +25,14 @@ int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what)
 	return rpmsg_pcall(rpmsg_runtime(L), L, nargs, nresults, what);
 }
 
-void rpmsg_host_interrupt(void) { rpmsg_guard_interrupt(); }
-bool rpmsg_host_clear_interrupt(void) { return rpmsg_guard_clear_interrupt(); }
+/* From a signal handler: the runtime pointer is read from the state's extra
+ * space, a plain load, and the registry is not touched. */
+bool rpmsg_host_interrupt(lua_State *L)
+{
+	return rpmsg_guard_interrupt(*(struct rpmsg_runtime **)lua_getextraspace(L));
+}
+
+bool rpmsg_host_clear_interrupt(lua_State *L)
+{
+	return rpmsg_guard_clear_interrupt(*(struct rpmsg_runtime **)lua_getextraspace(L));
+}

@@ -93,6 +93,8 @@ void loop_free(struct loop *loop)
 
 void loop_stop(struct loop *loop) { loop->stop = true; }
 
+int loop_stop_signal_pending(void) { return stop_signal; }
+
 bool loop_stopping(const struct loop *loop)
 {
 	return loop->stop || (stop_signal && loop == stop_owner);

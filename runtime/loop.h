@@ -92,6 +92,9 @@ int loop_stop_on_signal(struct loop *loop, int signo, struct rpmsg_err *e);
 /* Puts back the dispositions loop_stop_on_signal replaced and forgets a
  * stop signal that arrived; returns that signal, or 0 if none came. */
 int loop_restore_stop_signals(struct loop *loop);
+/* The stop signal that arrived and is not yet consumed, or 0. Async-signal
+ * safe: a watchdog that finds the loop stuck reads it from its own handler. */
+int loop_stop_signal_pending(void);
 
 /* Called at the top of every iteration, outside any handler. */
 void loop_set_prepare(struct loop *loop, loop_prepare_fn fn, void *ctx);

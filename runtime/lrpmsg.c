@@ -46,6 +46,7 @@ static int runtime_gc(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
 	rt->closed = true;
+	rpmsg_guard_close(rt);
 	if (rt->loop)
 		rpmsg_recovery_stop(rt);
 	/* Endpoints this process created are destroyed when it lets go: a
@@ -316,9 +317,11 @@ static int l_now(lua_State *L)
 static int l_stats(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, (lua_Integer)rt->handler_errors);
 	lua_setfield(L, -2, "handler_errors");
+	lua_pushinteger(L, (lua_Integer)rt->errors_not_logged);
+	lua_setfield(L, -2, "errors_not_logged");
 	lua_pushinteger(L, (lua_Integer)rt->messages_in);
 	lua_setfield(L, -2, "messages_in");
 	lua_pushinteger(L, (lua_Integer)rt->messages_out);

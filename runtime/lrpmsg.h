@@ -6,8 +6,10 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "device.h"
 #include "dirwatch.h"
@@ -33,18 +35,34 @@ struct rpmsg_runtime {
 	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
-	/* A handler failing the same way on every message would flood the log:
-	 * repeats within a second are counted, not printed. */
-	char last_error[256];
-	uint64_t last_error_ms;
-	unsigned long repeats;
-	/* The watchdog (l_guard.c). */
-	int handler_timeout_ms;       /* 0: off */
-	int depth;                    /* nesting of rpmsg_pcall */
-	uint64_t deadline_ms;         /* of the outermost call; 0 when none */
-	const char *running;          /* what the outermost call runs (the caller's string) */
-	bool tripped;                 /* the watchdog fired in the outermost call */
-	char trip[160];               /* and what it said */
+	/* The log-flood limit (l_guard.c): per source (the `what` label), the
+	 * first few errors of each second are logged, the rest counted. */
+	struct rpmsg_error_source {
+		char what[96];
+		uint64_t window_ms;       /* start of the current one-second window */
+		unsigned logged;          /* lines written in that window */
+		unsigned long unlogged;   /* errors counted, not yet reported */
+	} error_sources[8];
+	unsigned long errors_not_logged;  /* all errors only counted, ever */
+	/* The watchdog (l_guard.c). No hook runs until a guarded call overruns:
+	 * a POSIX timer's signal handler then hooks the running threads. The
+	 * fields that handler reads are volatile sig_atomic_t, written by the
+	 * loop's thread in an order that never leaves a call unguarded. */
+	int handler_timeout_ms;       /* 0: no timer at all (Ctrl-C still works) */
+	int guard_slot;               /* our index in l_guard.c's table, while has_timer */
+	bool has_timer;
+	timer_t timer;
+	volatile sig_atomic_t depth;          /* nesting of guarded calls */
+	volatile sig_atomic_t deadline;       /* of the outermost call, ms, wraps at 2^32 */
+	volatile sig_atomic_t timer_armed;    /* a one-shot expiry is pending */
+	volatile sig_atomic_t tripped;        /* 0, or why the outermost call must end */
+	volatile sig_atomic_t tripped_at;     /* ms (wrapping), for the grace period */
+	volatile sig_atomic_t idle_interrupt; /* a Ctrl-C came while nothing ran */
+	const char *volatile running;         /* what the outermost call runs */
+	/* The threads running now, outermost first: the guarded call's thread,
+	 * then each coroutine resumed from it. A trip hooks them all. */
+	lua_State *volatile chain[200];   /* as deep as Lua nests C calls (LUAI_MAXCCALLS) */
+	volatile sig_atomic_t chain_len;
 	/* Script generations (l_generation.c). Objects remember the generation
 	 * that made them; a reload loads generation load_gen beside gen. */
 	int gen;
@@ -113,13 +131,18 @@ void rpmsg_task_unblock(struct ltask *t);
 /* Resumes with the nargs values on top of the task's thread. */
 void rpmsg_task_resume(struct ltask *t, int nargs);
 
-/* Arms the watchdog on L's main thread: any rpmsg_pcall longer than
- * timeout_ms is aborted. */
+/* Binds L's runtime to the watchdog: a guarded call running longer than
+ * timeout_ms (0: never) is aborted, and Ctrl-C (rpmsg_guard_interrupt)
+ * aborts the running chunk. Replaces coroutine.resume and coroutine.wrap in
+ * L with versions the watchdog can reach through. */
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms);
-/* From a signal handler: abort the running chunk ("interrupted!"). */
-void rpmsg_guard_interrupt(void);
-/* Drops an interrupt no chunk consumed; true if there was one. */
-bool rpmsg_guard_clear_interrupt(void);
+/* From a signal handler: aborts the chunk running in rt ("interrupted!").
+ * Returns false, and leaves rt->idle_interrupt set, when nothing ran. */
+bool rpmsg_guard_interrupt(struct rpmsg_runtime *rt);
+/* Clears the interrupt that came while nothing ran; true if there was one. */
+bool rpmsg_guard_clear_interrupt(struct rpmsg_runtime *rt);
+/* At the runtime's end: stops the timer, writes the errors still counted. */
+void rpmsg_guard_close(struct rpmsg_runtime *rt);
 
 /* Pushes nil, message, ERRNAME and returns 3: luv's failure convention. */
 int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e);

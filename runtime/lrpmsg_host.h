@@ -24,10 +24,15 @@ int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what);
 int rpmsg_generation_begin(lua_State *L);
 void rpmsg_generation_commit(lua_State *L);
 void rpmsg_generation_abort(lua_State *L);
-/* From a SIGINT handler: abort the running chunk ("interrupted!"). */
-void rpmsg_host_interrupt(void);
-/* Drops a Ctrl-C that no running chunk consumed; true if there was one. */
-bool rpmsg_host_clear_interrupt(void);
+/* From a SIGINT handler: aborts the chunk running in L's state with
+ * "interrupted!". When none runs it returns false and the Ctrl-C is the
+ * prompt's: it never reaches a chunk that starts later. */
+bool rpmsg_host_interrupt(lua_State *L);
+/* True once after a Ctrl-C that came while no chunk ran in L's state. */
+bool rpmsg_host_clear_interrupt(lua_State *L);
+/* The exit status when the watchdog gives up on a call that Lua cannot
+ * interrupt (a runaway __gc finalizer), after destroying our endpoints. */
+#define RPMSG_EXIT_STUCK 3
 
 #define RPMSG_VERSION "0.1.0"
 /* One line to stderr with a timestamp. */

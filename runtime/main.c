@@ -1,6 +1,7 @@
 /* rpmsg-lua, the command: parses the command line, builds the loop and the
  * backend (kernel or simulated), runs the script, and exits with a code that
- * means something: 0 normal stop, 1 the script failed to load, 2 usage. */
+ * means something: 0 normal stop, 1 the script failed to load, 2 usage,
+ * 3 the watchdog gave up on a call Lua cannot interrupt. */
 #include "device_sim.h"
 #include "host.h"
 #include "host_console.h"
@@ -15,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_OK = 0, EXIT_SCRIPT = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_SCRIPT = 1, EXIT_USAGE = 2, EXIT_STUCK = RPMSG_EXIT_STUCK };
 
 static const char usage[] =
 	"usage: rpmsg-lua [options] SCRIPT [ARGS...]\n"
@@ -48,7 +49,10 @@ static const char usage[] =
 	"reloads the script as a transaction: if the new version fails, the running\n"
 	"one goes on. SIGINT and SIGTERM stop the loop; endpoints the script created\n"
 	"are destroyed and rpmsg-lua exits 0. Exit 1: the script failed to load.\n"
-	"Exit 2: bad command line.\n";
+	"Exit 2: bad command line. Exit 3: a handler was stuck where Lua cannot\n"
+	"interrupt it (a __gc finalizer) a grace period after its timeout.\n"
+	"However rpmsg-lua ends (os.exit, a fatal signal; not SIGKILL), the endpoints\n"
+	"it created are destroyed.\n";
 
 struct options {
 	const char *sim_firmware;
@@ -121,6 +125,21 @@ static int parse(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* Under --check, os.exit would end the check and report nothing. */
+static int refuse_exit(lua_State *L)
+{
+	return luaL_error(L, "os.exit called at the top level: the script would exit here "
+			  "(--check runs no further)");
+}
+
+static void refuse_exit_in(lua_State *L)
+{
+	lua_getglobal(L, "os");
+	lua_pushcfunction(L, refuse_exit);
+	lua_setfield(L, -2, "exit");
+	lua_pop(L, 1);
+}
+
 /* --check: the script's top level against a simulated control device. */
 static int check(const struct options *o, struct loop *loop)
 {
@@ -128,9 +147,12 @@ static int check(const struct options *o, struct loop *loop)
 	struct host h;
 	int status = EXIT_SCRIPT;
 	if (host_init(&h, loop, rpmsg_sim_backend(sim, RPMSG_SIM_HOST), o->script, o->argc,
-		      o->argv, o->timeout_ms) == 0 && host_load(&h) == LUA_OK) {
-		printf("%s: ok\n", o->script);
-		status = EXIT_OK;
+		      o->argv, o->timeout_ms) == 0) {
+		refuse_exit_in(h.L);
+		if (host_load(&h) == LUA_OK) {
+			printf("%s: ok\n", o->script);
+			status = EXIT_OK;
+		}
 	}
 	host_close(&h);
 	rpmsg_sim_free(sim);
@@ -209,8 +231,21 @@ static int list(int argc, char **argv)
 	return code;
 }
 
+/* A write to a closed pipe (rpmsg-lua ... | head -1) fails with EPIPE instead
+ * of killing us before the endpoints are destroyed. A handler, not SIG_IGN,
+ * so that programs the script starts get the default action back. */
+static void on_sigpipe(int signo) { (void)signo; }
+
+static void survive_closed_pipes(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigpipe, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
+	survive_closed_pipes();
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return list(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "attach"))

@@ -60,7 +60,7 @@ describe("rpmsg.rpc", function()
     assert.equal(100, in_flight)          -- all were waiting at once
     for i = 1, 100 do assert.same({"done:" .. i, n = 1}, results[i]) end
     assert.same({100, 99, 98}, {done[1], done[2], done[3]})
-    assert.same({calls = 100, timeouts = 0, late = 0, malformed = 0, served = 0}, client.stats)
+    assert.same({calls = 100, timeouts = 0, late = 0, malformed = 0, served = 0, refused = 0}, client.stats)
   end)
 
   it("times out with nil, \"timeout\", \"ETIMEDOUT\", and drops the late reply", function()
