@@ -422,14 +422,12 @@ describe("kernel: full stack: several endpoints at once", function()
     for _, ep in pairs(eps) do ep:close() end
   end)
 
-  -- Pending: runtime defect. A fixed src >= 1024 may already be the dynamic
-  -- address of a channel's endpoint (here 1024-1026: rpmsg-raw, rpmsg-tty,
-  -- fw-echo), which no sysfs file shows. rpmsg-lua asks CREATE_EPT anyway;
-  -- the kernel makes the device, open() fails with EINVAL, rpmsg-lua reports
-  -- "open /dev/rpmsgN: Invalid argument" and leaves the endpoint in sysfs,
-  -- where userspace can never destroy it (it cannot be opened) until the
-  -- remote restarts.
-  pending("a fixed src held by a channel's endpoint: a clear error and nothing left in sysfs", function()
+  -- A fixed src >= 1024 may already be the dynamic address of a channel's
+  -- endpoint (here rpmsg-raw and rpmsg-tty take 1024 and 1025), which only
+  -- the bus device's src in /sys/bus/rpmsg/devices shows. The kernel would
+  -- take CREATE_EPT and leave a node that can be neither opened nor
+  -- destroyed until the remote restarts: rpmsg-lua refuses it first.
+  it("a fixed src held by a channel's endpoint: a clear error and nothing left in sysfs", function()
     local ep, err, code = rpmsg.endpoint{ctrl = 0, name = "collide", src = 1024, dst = 1025}
     assert.is_nil(ep)
     assert.equal("EADDRINUSE", code)
@@ -439,13 +437,11 @@ describe("kernel: full stack: several endpoints at once", function()
 end)
 
 describe("kernel: full stack: a crashed core with recovery off", function()
-  -- Pending: rpmsg.remoteproc gap. remoteproc_core 6.1: writing "start" to a
-  -- crashed core's state returns success and does nothing (rproc_boot only
-  -- counts one more user), and makes the next "stop" do nothing too; it
-  -- takes two stops to bring the core offline. r:start() passes that on
-  -- (returns true, state stays "crashed"); it should refuse, naming the
-  -- state and what to do (stop first, or recovery "recover").
-  pending("r:start() says it cannot start a crashed core instead of silently doing nothing", function()
+  -- remoteproc_core 6.1: writing "start" to a crashed core's state returns
+  -- success and does nothing (rproc_boot only counts one more user), and
+  -- makes the next "stop" do nothing too. r:start() refuses, naming the state
+  -- and what to do.
+  it("r:start() says it cannot start a crashed core instead of silently doing nothing", function()
     local r = assert(rpmsg.remoteproc(RPROC))
     assert(r:recovery("disabled"))
     guest.knob("crash", 1)
