@@ -39,6 +39,16 @@ function helper.host(args, timeout)
     timeout or 20, shell_quote(helper.bin), table.concat(parts, " ")))
 end
 
+-- Fails the spec if the host's stderr shows a handler error: the host logs
+-- "error in <handler>: ..." and serves on, so a run whose handler broke can
+-- still print what a spec looks for and exit 0.
+function helper.assert_no_handler_error(stderr)
+  local line = stderr:match("[^\n]*error in [^\n]*")
+  if line then
+    error(("the host logged a handler error:\n%s\n(all of stderr:)\n%s"):format(line, stderr), 2)
+  end
+end
+
 -- Writes a temporary Lua script and returns its path.
 function helper.script(source)
   local path = os.tmpname() .. ".lua"
