@@ -58,14 +58,41 @@ function helper.script(source)
   return path
 end
 
+-- What the specs arm in the loop (timers, watches, tasks), held weakly: a
+-- spec that fails in the middle of a run has its leftovers cancelled, so
+-- they do not fire into the specs after it and fail those too.
+local armed = setmetatable({}, {__mode = "k"})
+local function keep(handle)
+  if handle ~= nil then armed[handle] = true end
+  return handle
+end
+do
+  local rpmsg = require "rpmsg"
+  local after, every, watch, spawn = rpmsg.after, rpmsg.every, rpmsg.watch, rpmsg.spawn
+  rpmsg.after = function(...) return keep(after(...)) end
+  rpmsg.every = function(...) return keep(every(...)) end
+  rpmsg.watch = function(...) return keep(watch(...)) end
+  rpmsg.spawn = function(...) return keep(spawn(...)) end
+end
+
+local function cancel_armed()
+  for handle in pairs(armed) do pcall(handle.cancel, handle) end
+  armed = setmetatable({}, {__mode = "k"})
+end
+
 -- Runs the loop until rpmsg.stop() and fails the spec on a handler error
 -- (raised from rpmsg.run with its traceback) or when timeout_ms (default
 -- 5000) passes first. Use it wherever a spec asserts inside a callback: an
 -- assertion there is a handler error, which the runtime would only log.
 function helper.run(rpmsg, timeout_ms)
   timeout_ms = timeout_ms or 5000
-  local ok, err, code = rpmsg.run{timeout = timeout_ms, raise_errors = true}
+  local raised, ok, err, code = pcall(rpmsg.run, {timeout = timeout_ms, raise_errors = true})
+  if not raised then
+    cancel_armed()
+    error(ok, 0)
+  end
   if not ok then
+    cancel_armed()
     error(code == "ETIMEDOUT" and ("the loop did not stop within %d ms"):format(timeout_ms)
       or ("rpmsg.run failed: %s"):format(err), 2)
   end
@@ -75,9 +102,8 @@ end
 -- a handler error meanwhile fails the spec.
 function helper.settle(rpmsg, ms)
   local t = rpmsg.after(ms or 50, function() rpmsg.stop() end)
-  local ok, err = rpmsg.run{timeout = (ms or 50) + 5000, raise_errors = true}
+  helper.run(rpmsg, (ms or 50) + 5000)
   t:cancel()
-  assert(ok, err)
   return true
 end
 
@@ -85,12 +111,19 @@ end
 -- spec if it raises, if any handler fails meanwhile, or after 10 s. Returns
 -- fn's results as a packed table.
 function helper.run_task(rpmsg, fn)
-  local result
+  local result, failure
   rpmsg.spawn(function()
-    result = table.pack(fn())
+    -- caught here too: an error before the task's first wait happens
+    -- outside rpmsg.run, where the runtime would only log it
+    local r = table.pack(xpcall(fn, debug.traceback))
+    if r[1] then result = table.pack(table.unpack(r, 2, r.n)) else failure = r[2] end
     rpmsg.stop()
   end)
-  if not result then helper.run(rpmsg, 10000) end
+  if not result and not failure then helper.run(rpmsg, 10000) end
+  if failure then
+    cancel_armed()
+    error("the task failed: " .. tostring(failure), 2)
+  end
   assert(result, "the task did not finish")
   return result
 end
