@@ -39,6 +39,26 @@ function helper.host(args, timeout)
     timeout or 20, shell_quote(helper.bin), table.concat(parts, " ")))
 end
 
+-- Starts rpmsg-lua with args (a list) in the background, waits up to 10 s
+-- for its first line on stdout (so a loaded machine cannot make the signal
+-- come too early), sends it signal ("TERM", "INT"...), and returns exit
+-- status, stdout, stderr.
+function helper.host_signal(args, signal)
+  local parts = {}
+  for i, a in ipairs(args) do parts[i] = shell_quote(a) end
+  local out = os.tmpname()
+  local status, _, err = helper.sh(table.concat({
+    ("%s %s </dev/null >%s & pid=$!"):format(
+      shell_quote(helper.bin), table.concat(parts, " "), shell_quote(out)),
+    ("for i in $(seq 200); do [ -s %s ] && break; sleep 0.05; done"):format(shell_quote(out)),
+    ("kill -%s $pid"):format(signal),
+    -- a host that ignores the signal is killed after 20 s: the spec fails, never hangs
+    "(sleep 20; kill -KILL $pid) >/dev/null 2>&1 & guard=$!",
+    "wait $pid; status=$?; kill $guard 2>/dev/null; exit $status",
+  }, "\n"))
+  return status, slurp(out), err
+end
+
 -- Fails the spec if the host's stderr shows a handler error: the host logs
 -- "error in <handler>: ..." and serves on, so a run whose handler broke can
 -- still print what a spec looks for and exit 0.
