@@ -35,22 +35,28 @@ describe("console", function()
       "ep.name, #require('rpmsg').endpoints()",
       "ep.on_message = function(m) require('rpmsg').log('live %s', m) end",
       "", }, "\n")
+    local attach_out = os.tmpname()   -- not a fixed path: other checkouts run this spec too
     local status, out, err = with_console(function(path)
-      return ("sleep 0.3; printf %%s %s | %s attach %s > /tmp/attach.out; echo attach=$? >> /tmp/attach.out; sleep 0.3")
-        :format(q(input), q(helper.bin), q(path))
+      return ("sleep 0.3; printf %%s %s | %s attach %s > %s; echo attach=$? >> %s; sleep 0.3")
+        :format(q(input), q(helper.bin), q(path), q(attach_out), q(attach_out))
     end)
     assert.equal(0, status, err)
-    local attached = io.open("/tmp/attach.out"):read("a")
+    local f = io.open(attach_out)
+    local attached = f:read("a")
+    f:close()
+    os.remove(attach_out)
     assert.matches("console: .*\n> 2\n> app\t1\n> > attach=0\n$", attached)
     assert.matches("v1 got tick", err)
     assert.matches("live tick", err)
     assert.is_true(err:find("live tick") > err:find("v1 got tick"))
+    helper.assert_no_handler_error(err)
   end)
 
   it("creates its socket with mode 0600", function()
-    local status, out = with_console(function(path) return "stat -c %a " .. q(path) end)
-    assert.equal(0, status)
+    local status, out, err = with_console(function(path) return "stat -c %a " .. q(path) end)
+    assert.equal(0, status, err)
     assert.equal("600\n", out)
+    helper.assert_no_handler_error(err)
   end)
 
   it("refuses a second uid, by file mode and by peer credentials", function()
@@ -64,17 +70,19 @@ describe("console", function()
   end)
 
   it("serves several sessions, and one that drops leaves the host unharmed", function()
+    local s1, s2 = os.tmpname(), os.tmpname()
     local status, out, err = with_console(function(path)
       return table.concat({
         -- a session that vanishes mid-statement
         ("(printf 'for i = 1, 3 do\\n'; sleep 0.2) | timeout -s KILL 0.1 %s attach %s >/dev/null"):format(q(helper.bin), q(path)),
         -- two at once
-        ("(printf 'x = 41\\n'; sleep 0.3) | %s attach %s > /tmp/s1 & s1=$!"):format(q(helper.bin), q(path)),
-        ("(sleep 0.1; printf 'x + 1\\n') | %s attach %s > /tmp/s2"):format(q(helper.bin), q(path)),
-        "wait $s1; cat /tmp/s1 /tmp/s2",
+        ("(printf 'x = 41\\n'; sleep 0.3) | %s attach %s > %s & s1=$!"):format(q(helper.bin), q(path), q(s1)),
+        ("(sleep 0.1; printf 'x + 1\\n') | %s attach %s > %s"):format(q(helper.bin), q(path), q(s2)),
+        ("wait $s1; cat %s %s; rm -f %s %s"):format(q(s1), q(s2), q(s1), q(s2)),
       }, "\n")
     end)
     assert.equal(0, status, err)
+    helper.assert_no_handler_error(err)
     assert.matches("^rpmsg%-lua [^\n]*\n> > rpmsg%-lua [^\n]*\n> 42\n> $", out)
   end)
 
@@ -88,16 +96,18 @@ end)
 describe("rpmsg-lua -i", function()
   it("follows lua.c: values print, incomplete input continues, errors report", function()
     local input = "1+1\nfor i = 1, 2 do\nprint(i)\nend\nerror('boom')\nreturn 'a', nil, 3\n"
-    local status, out = helper.sh(("printf %%s %s | %s -i"):format(q(input), q(helper.bin)))
-    assert.equal(0, status)   -- end of input leaves
+    local status, out, err = helper.sh(("printf %%s %s | %s -i"):format(q(input), q(helper.bin)))
+    assert.equal(0, status, err)   -- end of input leaves
+    helper.assert_no_handler_error(err)
     assert.matches("\n> 2\n> >> >> 1\n2\n> stdin:1: boom\nstack traceback:\n.-\n> a\tnil\t3\n> \n$", out)
   end)
 
   it("evaluates in the script's environment while the loop runs", function()
     local input = "ep.name\nrequire('rpmsg').stats().messages_in > 0\n"
-    local status, out = helper.sh(("(sleep 0.3; printf %%s %s) | %s -i --sim %s %s")
+    local status, out, err = helper.sh(("(sleep 0.3; printf %%s %s) | %s -i --sim %s %s")
       :format(q(input), q(helper.bin), q(fw), q(app)))
-    assert.equal(0, status)
+    assert.equal(0, status, err)
+    helper.assert_no_handler_error(err)
     assert.matches("> app\n> true\n", out)
   end)
 
