@@ -58,6 +58,7 @@ describe("reload", function()
     assert.equal("21", gens, out)
     assert.is_true(tonumber(count) > 200)
     assert.equal(20, select(2, err:gsub("reloaded ", "")))
+    helper.assert_no_handler_error(err)
   end)
 
   it("keeps the running generation through a syntax error, a raise and an endless loop", function()
@@ -109,6 +110,7 @@ describe("reload", function()
     assert.equal("v1", events[7])
     assert.equal("reloaded", events[8])   -- a file change, not a signal, did this one
     assert.equal("v2", events[9])
+    helper.assert_no_handler_error(err)   -- the failures were the reloads', not v1's handlers
   end)
 
   it("keeps rpmsg.state and adopted endpoints, and destroys the endpoint it dropped", function()
@@ -151,6 +153,7 @@ describe("reload", function()
     table.sort(lines)
     assert.same({"dropped endpoint closed: remote gone", "same endpoint\ttrue\ttrue\tboots\t2",
       "v2 got echo hello from v2"}, lines)
+    helper.assert_no_handler_error(err)
   end)
 
   it("calls the old generation's on_unload once the new one has loaded", function()
@@ -161,9 +164,10 @@ describe("reload", function()
       function on_unload() print("unload generation " .. n) end
       rpmsg.after(10, function() if n < 3 then rpmsg.reload() else rpmsg.stop() end end)
     ]])
-    local status, out = helper.host({app})
-    assert.equal(0, status)
+    local status, out, err = helper.host({app})
+    assert.equal(0, status, err)
     assert.equal("unload generation 1\nunload generation 2\n", out)
+    helper.assert_no_handler_error(err)
   end)
 
   it("cancels the old generation's timers", function()
@@ -175,9 +179,10 @@ describe("reload", function()
       if n == 1 then rpmsg.after(20, rpmsg.reload) end
       if n == 2 then rpmsg.after(100, function() print("ticks from", rpmsg.state.last); rpmsg.stop() end) end
     ]])
-    local status, out = helper.host({app})
-    assert.equal(0, status)
+    local status, out, err = helper.host({app})
+    assert.equal(0, status, err)
     assert.equal("ticks from\t2\n", out)
+    helper.assert_no_handler_error(err)
   end)
 
   it("reloads modules required from the script's folder", function()
@@ -198,9 +203,10 @@ describe("reload", function()
         rpmsg.stop()
       end
     ]])
-    local status, out = helper.host({dir .. "/app.lua"})
-    assert.equal(0, status)
+    local status, out, err = helper.host({dir .. "/app.lua"})
+    assert.equal(0, status, err)
     assert.equal("proto\t1\nproto\t2\n", out)
+    helper.assert_no_handler_error(err)
   end)
 end)
 
