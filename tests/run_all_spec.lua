@@ -38,6 +38,14 @@ describe("tests/run-all", function()
     assert.not_equal(0, status)
   end)
 
+  it("kills a runner that hangs after RUN_ALL_TIMEOUT seconds and fails it", function()
+    local status, out = helper.sh("timeout 60 bash -c " .. q("RUN_ALL_TIMEOUT=1; source tests/run-all; " ..
+      "suite_fake() { run_tap fake bash -c " .. q("echo 'ok 1 - a'; exec sleep 30") .. "; }; main fake"))
+    assert.equal("1 passed, 1 failed", last_line(out))
+    assert.matches("# fake: runner killed (signal 9", out, 1, true)
+    assert.not_equal(0, status)
+  end)
+
   it("fails a runner that stops before its plan, with no plan, or before its first result", function()
     local _, short = run_all_with("echo 'ok 1 - a'; echo 1..3")
     assert.equal("1 passed, 2 failed", last_line(short))
