@@ -1,14 +1,37 @@
 -- Shared by the specs: where the build is, and how to run rpmsg-lua as a
 -- process and read its output and exit status. RPMSG_BUILD picks another
--- build (build/asan for the sanitizer run).
+-- build (build/asan for the sanitizer run); RPMSG_VALGRIND=1 runs every
+-- rpmsg-lua the specs start under valgrind (make valgrind).
 local helper = {}
 
 helper.build = os.getenv("RPMSG_BUILD") or "build"
 helper.bin = helper.build .. "/rpmsg-lua"
+helper.slow = 1   -- how much longer than usual the host may take
 package.cpath = helper.build .. "/?.so;" .. package.cpath
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Under RPMSG_VALGRIND=1, helper.bin is a wrapper that runs the real binary
+-- under valgrind: any memory error or definite leak makes it exit 99, and
+-- valgrind's report goes to build/valgrind/<pid>.log, not to the stderr the
+-- specs read. Every spec that starts helper.bin is covered, however it does.
+if os.getenv("RPMSG_VALGRIND") == "1" then
+  local p = io.popen("pwd")
+  local cwd = p:read("l")
+  p:close()
+  local logs = cwd .. "/" .. helper.build .. "/valgrind"
+  assert(os.execute("mkdir -p " .. shell_quote(logs)))
+  local wrapper = logs .. "/rpmsg-lua"
+  local f = assert(io.open(wrapper, "w"))
+  f:write("#!/bin/sh\n",
+    "exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite ",
+    "--log-file=", shell_quote(logs .. "/%p.log"), " ", shell_quote(cwd .. "/" .. helper.bin), ' "$@"\n')
+  f:close()
+  assert(os.execute("chmod +x " .. shell_quote(wrapper)))
+  helper.bin = wrapper
+  helper.slow = 10
 end
 helper.q = shell_quote
 
@@ -36,7 +59,7 @@ function helper.host(args, timeout)
   local parts = {}
   for i, a in ipairs(args) do parts[i] = shell_quote(a) end
   return helper.sh(("timeout -s KILL %d %s %s </dev/null"):format(
-    timeout or 20, shell_quote(helper.bin), table.concat(parts, " ")))
+    (timeout or 20) * helper.slow, shell_quote(helper.bin), table.concat(parts, " ")))
 end
 
 -- Starts rpmsg-lua with args (a list) in the background, waits up to 10 s
@@ -50,10 +73,11 @@ function helper.host_signal(args, signal)
   local status, _, err = helper.sh(table.concat({
     ("%s %s </dev/null >%s & pid=$!"):format(
       shell_quote(helper.bin), table.concat(parts, " "), shell_quote(out)),
-    ("for i in $(seq 200); do [ -s %s ] && break; sleep 0.05; done"):format(shell_quote(out)),
+    ("for i in $(seq %d); do [ -s %s ] && break; sleep 0.05; done"):format(
+      200 * helper.slow, shell_quote(out)),
     ("kill -%s $pid"):format(signal),
     -- a host that ignores the signal is killed after 20 s: the spec fails, never hangs
-    "(sleep 20; kill -KILL $pid) >/dev/null 2>&1 & guard=$!",
+    ("(sleep %d; kill -KILL $pid) >/dev/null 2>&1 & guard=$!"):format(20 * helper.slow),
     "wait $pid; status=$?; kill $guard 2>/dev/null; exit $status",
   }, "\n"))
   return status, slurp(out), err
@@ -99,6 +123,9 @@ local function cancel_armed()
   for handle in pairs(armed) do pcall(handle.cancel, handle) end
   armed = setmetatable({}, {__mode = "k"})
 end
+-- For after_each: what a spec left running (a server coroutine still asleep,
+-- a timer) must not wake in a later spec's loop, even in another file.
+helper.cancel_armed = cancel_armed
 
 -- Runs the loop until rpmsg.stop() and fails the spec on a handler error
 -- (raised from rpmsg.run with its traceback) or when timeout_ms (default

@@ -30,7 +30,7 @@ describe("rpmsg.rpc", function()
       big = function(p) return ("x"):rep(tonumber(p)) end,
     }
   end)
-  after_each(function() a:close(); b:close() end)
+  after_each(function() helper.cancel_armed(); a:close(); b:close() end)   -- leftovers never run into the next spec
 
   it("returns the reply to a call", function()
     assert.same({"re:hello", n = 1}, run_task(function() return client:call("echo", "hello") end))
@@ -97,6 +97,9 @@ describe("rpmsg.rpc", function()
     end)
     assert.same({nil, "endpoint closed (remote gone)", "EPIPE", n = 3}, r)
   end)
+
+  pending("drops, with a log line, the reply of a handler whose own endpoint was closed while it ran "
+    .. "(today lua/rpc.lua:90 send_frame raises 'attempt to use a closed endpoint' from the server task)")
 
   it("returns the send error when the remote is already gone", function()
     b:close()

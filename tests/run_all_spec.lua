@@ -84,6 +84,13 @@ describe("tests/run-all", function()
     assert.not_equal(0, status)
   end)
 
+  it("counts a pending test neither as passed nor as failed", function()
+    local status, out = run_all_with("echo 'ok 1 - a'; echo 'ok 2 - # SKIP later'; echo 1..2")
+    assert.equal("1 passed, 0 failed", last_line(out))
+    assert.matches("# fake: 1 passed, 0 failed, 1 pending", out, 1, true)
+    assert.equal(0, status)
+  end)
+
   it("fails a suite it does not know rather than skipping it", function()
     local status, out = helper.sh("timeout 60 tests/run-all no_such_suite")
     assert.equal("0 passed, 1 failed", last_line(out))

@@ -8,7 +8,7 @@ describe("rpmsg.spawn", function()
     a, b = rpmsg.pair()
     b.on_message = function(m) if m ~= "ignore me" then b:send("re:" .. m) end end
   end)
-  after_each(function() a:close(); b:close() end)
+  after_each(function() helper.cancel_armed(); a:close(); b:close() end)   -- leftovers never run into the next spec
 
   local function run_task(fn) return helper.run_task(rpmsg, fn) end
 
