@@ -1,5 +1,7 @@
 -- The REPL on the terminal (-i) and on the console socket (--console, attach).
 local helper = require "tests.helper"
+-- shell commands pace the host with sleeps: longer under valgrind
+local function sh(cmd) return helper.sh(helper.slowed(cmd)) end
 local q, script = helper.q, helper.script
 
 local function sock_path()
@@ -25,7 +27,7 @@ local function with_console(body, extra)
   local cmd = ("%s --console %s %s --sim %s %s & pid=$!; " ..
     "for i in $(seq 50); do [ -S %s ] && break; sleep 0.05; done; %s; kill -TERM $pid; wait $pid")
     :format(q(helper.bin), q(path), extra or "", q(fw), q(app), q(path), body(path))
-  return helper.sh(cmd)
+  return sh(cmd)
 end
 
 describe("console", function()
@@ -87,7 +89,7 @@ describe("console", function()
   end)
 
   it("attach says why when there is no console", function()
-    local status, _, err = helper.sh(q(helper.bin) .. " attach /nonexistent.sock")
+    local status, _, err = sh(q(helper.bin) .. " attach /nonexistent.sock")
     assert.equal(1, status)
     assert.matches("cannot attach to /nonexistent.sock: No such file or directory", err)
   end)
@@ -96,7 +98,7 @@ end)
 describe("rpmsg-lua -i", function()
   it("follows lua.c: values print, incomplete input continues, errors report", function()
     local input = "1+1\nfor i = 1, 2 do\nprint(i)\nend\nerror('boom')\nreturn 'a', nil, 3\n"
-    local status, out, err = helper.sh(("printf %%s %s | %s -i"):format(q(input), q(helper.bin)))
+    local status, out, err = sh(("printf %%s %s | %s -i"):format(q(input), q(helper.bin)))
     assert.equal(0, status, err)   -- end of input leaves
     helper.assert_no_handler_error(err)
     assert.matches("\n> 2\n> >> >> 1\n2\n> stdin:1: boom\nstack traceback:\n.-\n> a\tnil\t3\n> \n$", out)
@@ -104,7 +106,7 @@ describe("rpmsg-lua -i", function()
 
   it("evaluates in the script's environment while the loop runs", function()
     local input = "ep.name\nrequire('rpmsg').stats().messages_in > 0\n"
-    local status, out, err = helper.sh(("(sleep 0.3; printf %%s %s) | %s -i --sim %s %s")
+    local status, out, err = sh(("(sleep 0.3; printf %%s %s) | %s -i --sim %s %s")
       :format(q(input), q(helper.bin), q(fw), q(app)))
     assert.equal(0, status, err)
     helper.assert_no_handler_error(err)
@@ -113,7 +115,7 @@ describe("rpmsg-lua -i", function()
 
   it("lets Ctrl-C interrupt a running chunk without killing the host", function()
     local input = "while true do end\n'still here'\n"
-    local status, out = helper.sh(("(printf %%s %s; sleep 5) | %s -i --handler-timeout 0 & pid=$!; " ..
+    local status, out = sh(("(printf %%s %s; sleep 5) | %s -i --handler-timeout 0 & pid=$!; " ..
       "sleep 0.5; kill -INT $pid; sleep 0.3; kill -TERM $pid; wait $pid"):format(q(input), q(helper.bin)))
     assert.equal(0, status)
     assert.matches("\n> interrupted!\nstack traceback:\n.-\n> still here\n", out)

@@ -44,6 +44,15 @@ local function slurp(path)
   return s
 end
 
+-- A shell command's waits (sleep N, timeout ... N, seq N polling loops)
+-- stretched by helper.slow, for specs that pace a host with fixed sleeps.
+function helper.slowed(cmd)
+  if helper.slow == 1 then return cmd end
+  return (cmd:gsub("(sleep )([%d.]+)", function(w, n) return w .. tonumber(n) * helper.slow end)
+    :gsub("(timeout %-s KILL )([%d.]+)", function(w, n) return w .. tonumber(n) * helper.slow end)
+    :gsub("(seq )(%d+)", function(w, n) return w .. tonumber(n) * helper.slow end))
+end
+
 -- Runs a shell command; returns exit status, stdout, stderr.
 function helper.sh(cmd)
   local err = os.tmpname()
