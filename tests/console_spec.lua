@@ -63,7 +63,7 @@ describe("console", function()
 
   it("refuses a second uid, by file mode and by peer credentials", function()
     local status, out = with_console(function(path)
-      local as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups " .. q(helper.bin) .. " attach " .. q(path) .. " </dev/null"
+      local as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups " .. q(helper.real_bin) .. " attach " .. q(path) .. " </dev/null"
       return ("%s; echo exit=$?; chmod 666 %s; %s; echo exit=$?"):format(as_nobody, q(path), as_nobody)
     end)
     assert.equal(0, status)
@@ -106,8 +106,14 @@ describe("rpmsg-lua -i", function()
 
   it("evaluates in the script's environment while the loop runs", function()
     local input = "ep.name\nrequire('rpmsg').stats().messages_in > 0\n"
-    local status, out, err = sh(("(sleep 0.3; printf %%s %s) | %s -i --sim %s %s")
-      :format(q(input), q(helper.bin), q(fw), q(app)))
+    -- the input goes in once the script has logged its first message
+    local log = os.tmpname()
+    local status, out, err = sh(table.concat({
+      ("(for i in $(seq 200); do grep -q 'v1 got tick' %s && break; sleep 0.05; done; printf %%s %s)"):format(
+        q(log), q(input)),
+      ("| %s -i --sim %s %s 2>%s; status=$?"):format(q(helper.bin), q(fw), q(app), q(log)),
+      ("cat %s >&2; rm -f %s; exit $status"):format(q(log), q(log)),
+    }, " "))
     assert.equal(0, status, err)
     helper.assert_no_handler_error(err)
     assert.matches("> app\n> true\n", out)

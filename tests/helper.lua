@@ -6,6 +6,7 @@ local helper = {}
 
 helper.build = os.getenv("RPMSG_BUILD") or "build"
 helper.bin = helper.build .. "/rpmsg-lua"
+helper.real_bin = helper.bin   -- never wrapped (valgrind cannot log as another uid)
 helper.slow = 1   -- how much longer than usual the host may take
 package.cpath = helper.build .. "/?.so;" .. package.cpath
 
