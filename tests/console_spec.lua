@@ -25,8 +25,8 @@ local fw = script([[
 local function with_console(body, extra)
   local path = sock_path()
   local cmd = ("%s --console %s %s --sim %s %s & pid=$!; " ..
-    "for i in $(seq 50); do [ -S %s ] && break; sleep 0.05; done; %s; kill -TERM $pid; wait $pid")
-    :format(q(helper.bin), q(path), extra or "", q(fw), q(app), q(path), body(path))
+    "for i in $(seq 50); do [ -S %s ] && break; sleep 0.05; done; %s\n%s")
+    :format(q(helper.bin), q(path), extra or "", q(fw), q(app), q(path), body(path), helper.stop_pid("TERM"))
   return sh(cmd)
 end
 
@@ -121,9 +121,21 @@ describe("rpmsg-lua -i", function()
 
   it("lets Ctrl-C interrupt a running chunk without killing the host", function()
     local input = "while true do end\n'still here'\n"
-    local status, out = sh(("(printf %%s %s; sleep 5) | %s -i --handler-timeout 0 & pid=$!; " ..
-      "sleep 0.5; kill -INT $pid; sleep 0.3; kill -TERM $pid; wait $pid"):format(q(input), q(helper.bin)))
-    assert.equal(0, status)
+    local out_file = os.tmpname()
+    local status, _, err = sh(table.concat({
+      ("(printf %%s %s; sleep 5) | %s -i --handler-timeout 0 > %s & pid=$!"):format(
+        q(input), q(helper.bin), q(out_file)),
+      -- Ctrl-C once the REPL has prompted, so it lands in the running chunk
+      ("for i in $(seq 100); do grep -q '> ' %s && break; sleep 0.05; done"):format(q(out_file)),
+      "sleep 0.5; kill -INT $pid; sleep 0.3",
+      -- a host the interrupt missed loops for ever: killed, the spec fails, never hangs
+      helper.stop_pid("TERM"),
+    }, "\n"))
+    local f = io.open(out_file)
+    local out = f:read("a")
+    f:close()
+    os.remove(out_file)
+    assert.equal(0, status, err)
     assert.matches("\n> interrupted!\nstack traceback:\n.-\n> still here\n", out)
   end)
 end)

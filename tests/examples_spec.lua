@@ -108,7 +108,7 @@ describe("example", function()
           q(prefix .. ".in"), q(prefix .. ".out")),
         ("timeout 10 sh -c 'cat \"$1\" > \"$2\"' sh %s %s"):format(q(input), q(prefix .. ".in")),
         ("timeout 10 head -n 5 %s"):format(q(prefix .. ".out")),
-        "kill -TERM $pid; wait $pid",
+        helper.stop_pid("TERM"),
       }, "\n"))
       local f = io.open(log)
       local err = f and f:read("a") or ""

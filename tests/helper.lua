@@ -45,13 +45,13 @@ local function slurp(path)
   return s
 end
 
--- A shell command's waits (sleep N, timeout ... N, seq N polling loops)
--- stretched by helper.slow, for specs that pace a host with fixed sleeps.
+-- A shell command's waits (sleep N, timeout -s KILL N) stretched by
+-- helper.slow, for specs that pace a host with fixed sleeps. A polling loop
+-- (seq N with a sleep) then waits longer, in coarser steps.
 function helper.slowed(cmd)
   if helper.slow == 1 then return cmd end
   return (cmd:gsub("(sleep )([%d.]+)", function(w, n) return w .. tonumber(n) * helper.slow end)
-    :gsub("(timeout %-s KILL )([%d.]+)", function(w, n) return w .. tonumber(n) * helper.slow end)
-    :gsub("(seq )(%d+)", function(w, n) return w .. tonumber(n) * helper.slow end))
+    :gsub("(timeout %-s KILL )([%d.]+)", function(w, n) return w .. tonumber(n) * helper.slow end))
 end
 
 -- Runs a shell command; returns exit status, stdout, stderr.
@@ -85,12 +85,20 @@ function helper.host_signal(args, signal)
       shell_quote(helper.bin), table.concat(parts, " "), shell_quote(out)),
     ("for i in $(seq %d); do [ -s %s ] && break; sleep 0.05; done"):format(
       200 * helper.slow, shell_quote(out)),
-    ("kill -%s $pid"):format(signal),
-    -- a host that ignores the signal is killed after 20 s: the spec fails, never hangs
-    ("(sleep %d; kill -KILL $pid) >/dev/null 2>&1 & guard=$!"):format(20 * helper.slow),
-    "wait $pid; status=$?; kill $guard 2>/dev/null; exit $status",
+    helper.stop_pid(signal),
   }, "\n"))
   return status, slurp(out), err
+end
+
+-- Shell code that sends signal to the background host in $pid and waits for
+-- it; its status is the host's. A host that ignores the signal is killed
+-- after 20 s (longer under valgrind): the spec fails, it never hangs.
+function helper.stop_pid(signal)
+  return table.concat({
+    ("kill -%s $pid"):format(signal),
+    ("(sleep %d; kill -KILL $pid) >/dev/null 2>&1 & guard=$!"):format(20 * helper.slow),
+    "wait $pid; status=$?; kill $guard 2>/dev/null; (exit $status)",
+  }, "\n")
 end
 
 -- Fails the spec if the host's stderr shows a handler error: the host logs

@@ -90,7 +90,7 @@ describe("reload", function()
       local f = assert(io.open(path, "w")); f:write(text); f:close()
       cmd[#cmd + 1] = ("cp %s %s.tmp && mv %s.tmp %s; sleep 0.8"):format(q(path), q(app), q(app), q(app))
     end
-    cmd[#cmd + 1] = "kill -TERM $pid; wait $pid"
+    cmd[#cmd + 1] = helper.stop_pid("TERM")
     local status, _, err = sh(table.concat(cmd, "; "))
     assert.equal(0, status)
     -- each failure is reported with file and line, and v1 answers after it
