@@ -112,8 +112,13 @@ function helper.assert_no_handler_error(stderr)
 end
 
 -- Writes a temporary Lua script and returns its path.
+-- Each in a folder of its own: the host reloads when any .lua file in its
+-- script's folder changes, and /tmp is shared with every other process.
 function helper.script(source)
-  local path = os.tmpname() .. ".lua"
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -m 700 " .. shell_quote(dir)))
+  local path = dir .. "/script.lua"
   local f = assert(io.open(path, "w"))
   f:write(source)
   f:close()
