@@ -27,7 +27,7 @@ if os.getenv("RPMSG_VALGRIND") == "1" then
   local wrapper = logs .. "/rpmsg-lua"
   local f = assert(io.open(wrapper, "w"))
   f:write("#!/bin/sh\n",
-    "exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite ",
+    "exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ",
     "--log-file=", shell_quote(logs .. "/%p.log"), " ", shell_quote(cwd .. "/" .. helper.bin), ' "$@"\n')
   f:close()
   assert(os.execute("chmod +x " .. shell_quote(wrapper)))

@@ -181,8 +181,11 @@ describe("watchdog", function()
     ]])
     -- Tripped at 3 s, it would be given up at 6 s without a word about
     -- SIGTERM: SIGTERM ends it at the trip. (The KILL is a backstop.)
+    -- SIGTERM once the handler is stuck, before the trip: 1 s in, 4 s under
+    -- valgrind, whose start-up takes seconds (give-up would come at 6 s).
     local status, _, err = helper.sh(("%s --handler-timeout 3000 --sim %s %s & pid=$!; %s; " ..
-      "sleep 1; kill -TERM $pid; wait $pid"):format(q(helper.bin), q(fw), q(a), kill_after(15)))
+      "sleep %d; kill -TERM $pid; wait $pid"):format(q(helper.bin), q(fw), q(a),
+      kill_after(15 * helper.slow), helper.slow > 1 and 4 or 1))
     assert.equal(3, status, err)
     assert.matches("stuck where Lua cannot interrupt it %(a __gc finalizer%?%) and SIGTERM came; exiting", err)
   end)
