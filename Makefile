@@ -17,13 +17,24 @@ CFLAGS  ?= -O2 -g -fno-asynchronous-unwind-tables
 ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
 
 B := build
-DEVICE   := rpmsg_err rpmsg_info device device_exit device_ep device_kernel device_sim sysfs outq remoteproc
-LOOP     := timer_heap loop dirwatch
-BINDINGS := lrpmsg l_host l_guard l_generation l_info l_ctrl l_endpoint l_declare l_timer l_watch l_task l_remoteproc l_recover
-HOST     := host host_repl host_terminal host_console line_reader main
-MODULE_OBJS := $(addsuffix .o,$(DEVICE) $(LOOP) $(BINDINGS) embedded)
+# runtime/ has one folder per layer. A layer sees only its own headers and
+# those of the layers below it (-I), so an upward include fails to build:
+#   base      errors, sysfs reading
+#   device    control devices, endpoints, backends (no Lua)
+#   loop      epoll, timers, signals, inotify (no Lua)
+#   bindings  the `rpmsg` Lua module over device and loop
+#   host      the rpmsg-lua program over the bindings
+LAYERS     := base device loop bindings host
+I_base     := -Iruntime/base
+I_device   := $(I_base) -Iruntime/device
+I_loop     := $(I_base) -Iruntime/loop
+I_bindings := $(I_device) -Iruntime/loop -Iruntime/bindings
+I_host     := $(I_bindings) -Iruntime/host
+HEADERS    := $(wildcard runtime/*/*.h)
+layer_objs  = $(sort $(patsubst runtime/$(1)/%.c,%.o,$(wildcard runtime/$(1)/*.c)))
+MODULE_OBJS := $(foreach l,base device loop bindings,$(call layer_objs,$(l))) embedded.o
 LUA_SOURCES := $(sort $(wildcard lua/*.lua))
-HOST_OBJS   := $(addsuffix .o,$(HOST))
+HOST_OBJS   := $(call layer_objs,host)
 
 # Line editing in the REPL when libedit is there (BSD licence); plain lines if not.
 EDIT_CFLAGS = $(shell pkg-config --exists libedit && echo -DHAVE_LIBEDIT $$(pkg-config --cflags libedit))
@@ -35,16 +46,14 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
-$(B)/%.o: runtime/%.c runtime/*.h | $(B)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/asan/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
-$(B)/embedded.c: runtime/embed.lua $(LUA_SOURCES) | $(B)
-	lua5.4 runtime/embed.lua $@ $(LUA_SOURCES)
-$(B)/embedded.o: $(B)/embedded.c runtime/embedded.h
-	$(CC) $(ALL_CFLAGS) -Iruntime -c -o $@ $<
-$(B)/asan/embedded.o: $(B)/embedded.c runtime/embedded.h | $(B)/asan
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -Iruntime -c -o $@ $<
+$(B)/embedded.c: runtime/bindings/embed.lua $(LUA_SOURCES) | $(B)
+	lua5.4 runtime/bindings/embed.lua $@ $(LUA_SOURCES)
+$(B)/embedded.o: $(B)/embedded.c runtime/bindings/embedded.h
+	$(CC) $(ALL_CFLAGS) $(I_bindings) -c -o $@ $<
+$(B)/asan/embedded.o: $(B)/embedded.c runtime/bindings/embedded.h | $(B)/asan
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_bindings) -c -o $@ $<
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))
@@ -52,8 +61,6 @@ $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))
 
 # The same, under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: $(B)/asan/rpmsg-lua $(B)/asan/rpmsg.so
-$(B)/asan/%.o: runtime/%.c runtime/*.h | $(B)/asan
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
 $(B)/asan/rpmsg-lua: $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_OBJS))
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
@@ -65,7 +72,7 @@ ctests: $(CTESTS)
 # line_reader is a host object, but pure C: its test links it too.
 CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) line_reader.o)
 $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(CTEST_OBJS)
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_host) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 # test_faults fails these calls on demand, to see each failure reported.
 $(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
 
@@ -84,17 +91,27 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(wildcard tests
 fuzz-build: $(FUZZ_TARGETS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
-$(B)/fuzz/obj/%.o: runtime/%.c runtime/*.h | $(B)/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(B)/fuzz/obj/host_terminal.o: FUZZ_CFLAGS += $(EDIT_CFLAGS)
-$(B)/fuzz/obj/embedded.o: $(B)/embedded.c runtime/embedded.h | $(B)/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iruntime -c -o $@ $<
+$(B)/fuzz/obj/embedded.o: $(B)/embedded.c runtime/bindings/embedded.h | $(B)/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(I_bindings) -c -o $@ $<
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iruntime -Itests/fuzz \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(I_host) -Itests/fuzz \
 		-DFUZZ_DIR='"$(CURDIR)/tests/fuzz"' -o $@ $< $(FUZZ_OBJS) $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 
 $(B) $(B)/asan $(B)/fuzz/obj:
 	mkdir -p $@
+
+# One object rule per layer, plain, sanitized and fuzzing, each with the
+# include path of its layer.
+define layer_rules
+$(B)/%.o: runtime/$(1)/%.c $(HEADERS) | $(B)
+	$$(CC) $$(ALL_CFLAGS) $(I_$(1)) -c -o $$@ $$<
+$(B)/asan/%.o: runtime/$(1)/%.c $(HEADERS) | $(B)/asan
+	$$(CC) $$(ALL_CFLAGS) $$(SANITIZE) -O1 $(I_$(1)) -c -o $$@ $$<
+$(B)/fuzz/obj/%.o: runtime/$(1)/%.c $(HEADERS) | $(B)/fuzz/obj
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(I_$(1)) -c -o $$@ $$<
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
 # What a fresh Debian 12 machine lacks, from apt: to build, and to test.
 deps:

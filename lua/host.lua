@@ -1,5 +1,5 @@
 -- rpmsg.host: the Lua side of script generations in the rpmsg-lua host.
--- The host (runtime/host.c) drives the transaction in C; these helpers do
+-- The host (runtime/host/host.c) drives the transaction in C; these helpers do
 -- the table work around it.
 local M = {}
 

@@ -3,7 +3,7 @@
  * interested since the batch arrived, timers cancelled or re-armed from any
  * callback behave, and a stop signal is seen inside the callback it
  * interrupts. Run under ASan: a dispatch to a freed io is a crash here. */
-#include "../../runtime/loop.h"
+#include "loop.h"
 #include "tap.h"
 
 #include <errno.h>

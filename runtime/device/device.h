@@ -164,6 +164,5 @@ void rpmsg_created_forget(struct rpmsg_created *rec);
 void rpmsg_created_link(struct rpmsg_ep *ep);
 /* Makes fd (one end of a SEQPACKET pair) the transport of ep. */
 int rpmsg_socket_endpoint(int fd, struct rpmsg_ep *ep);
-int rpmsg_parse_index(const char *path, const char *prefix);
 
 #endif

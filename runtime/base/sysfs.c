@@ -1,8 +1,8 @@
 /* Roots of /dev and /sys, attribute reading, and what sysfs says a
  * character device is. */
 #include "sysfs.h"
-#include "device.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -92,4 +92,16 @@ int sysfs_char_device(unsigned maj, unsigned min, char *name, size_t name_cap, c
 		return r;
 	snprintf(path, sizeof path, "%s/dev/char/%u:%u/subsystem", rpmsg_sysfs_root(), maj, min);
 	return resolved_base(path, cls, cls_cap);
+}
+
+int rpmsg_parse_index(const char *path, const char *prefix)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(prefix);
+	if (strncmp(base, prefix, n) != 0 || !isdigit((unsigned char)base[n]))
+		return -1;
+	char *end;
+	long v = strtol(base + n, &end, 10);
+	return (*end == '\0' && v >= 0 && v < 1 << 20) ? (int)v : -1;
 }

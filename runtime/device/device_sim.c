@@ -7,6 +7,7 @@
  * the other side sees it close, and its recovery can pair up again with
  * whatever is declared next. */
 #include "device_sim.h"
+#include "sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

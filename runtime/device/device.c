@@ -2,7 +2,6 @@
  * record of endpoints this process created, and destroy-by-info. */
 #include "device.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +33,6 @@ void rpmsg_created_forget(struct rpmsg_created *rec)
 	free(rec);
 	if (!b->created)
 		rpmsg_exit_untrack(b);   /* nothing left to destroy at exit */
-}
-
-int rpmsg_parse_index(const char *path, const char *prefix)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t n = strlen(prefix);
-	if (strncmp(base, prefix, n) != 0 || !isdigit((unsigned char)base[n]))
-		return -1;
-	char *end;
-	long v = strtol(base + n, &end, 10);
-	return (*end == '\0' && v >= 0 && v < 1 << 20) ? (int)v : -1;
 }
 
 struct rpmsg_ctrl *rpmsg_ctrl_open(struct rpmsg_backend *b, const char *path, int index,

@@ -25,4 +25,8 @@ int sysfs_char_device(unsigned maj, unsigned min, char *name, size_t name_cap, c
 int sysfs_each_index(const char *dir, const char *prefix, int (*fn)(int index, void *ctx),
 		     void *ctx);
 
+/* N of a device named PREFIXN (the path's last component); -1 if it is
+ * not one. */
+int rpmsg_parse_index(const char *path, const char *prefix);
+
 #endif
