@@ -60,7 +60,14 @@ static int set_state(lua_State *L, const char *value)
 	return attribute(L, "state");
 }
 
-static int l_start(lua_State *L) { return set_state(L, "start"); }
+static int l_start(lua_State *L)
+{
+	struct rpmsg_err e;
+	if (rproc_start(check_rproc(L), &e) < 0)
+		return rpmsg_push_error(L, &e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
 static int l_stop(lua_State *L) { return set_state(L, "stop"); }
 
 static int l_ctrl(lua_State *L)

@@ -68,11 +68,16 @@ static int refuse_held_src(struct rpmsg_ctrl *c, const struct rpmsg_info *info, 
 					  info->src, r->info.name, c->index);
 	struct rpmsg_info holder;
 	int dev = -1;
-	if (b->ops->src_holder(b, c->index, info->src, &holder, &dev) == 1)
+	if (b->ops->src_holder(b, c->index, info->src, &holder, &dev) != 1)
+		return 0;
+	if (dev < 0)
 		return rpmsg_fail(e, EADDRINUSE,
-				  "src %u is already held by endpoint '%s' (rpmsg%d) on rpmsg_ctrl%d",
-				  info->src, holder.name, dev, c->index);
-	return 0;
+				  "src %u is already held by the channel '%s' that the remote announced "
+				  "(rpmsg_ctrl%d's remote): pick another src",
+				  info->src, holder.name, c->index);
+	return rpmsg_fail(e, EADDRINUSE,
+			  "src %u is already held by endpoint '%s' (rpmsg%d) on rpmsg_ctrl%d",
+			  info->src, holder.name, dev, c->index);
 }
 
 int rpmsg_ctrl_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, struct rpmsg_err *e)

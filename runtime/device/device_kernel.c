@@ -5,6 +5,7 @@
 #include "rpmsg_abi.h"
 #include "sysfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -192,12 +193,72 @@ static int holds_src(const struct child *c, void *ctx)
 	return 1;
 }
 
+/* The bus device a control device hangs under ("virtio1.rpmsg_ctrl.0.0"):
+ * its part before the first dot names the remote's virtio device. Copies
+ * "virtio1." into prefix; -1 if sysfs does not say. */
+static int remote_prefix(int ctrl_index, char *prefix, size_t cap)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	snprintf(link, sizeof link, "%s/class/rpmsg/rpmsg_ctrl%d", rpmsg_sysfs_root(), ctrl_index);
+	ssize_t n = readlink(link, target, sizeof target - 1);
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	/* .../virtio1/virtio1.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrl0 */
+	char *bus = strstr(target, ".rpmsg_ctrl.");
+	if (!bus)
+		return -1;
+	char *start = bus;
+	while (start > target && start[-1] != '/')
+		start--;
+	if ((size_t)(bus - start) + 2 > cap)
+		return -1;
+	snprintf(prefix, cap, "%.*s.", (int)(bus - start), start);
+	return 0;
+}
+
+/* A channel the remote announced (rpmsg-raw, rpmsg-tty, ...) binds a dynamic
+ * local address when a driver takes it, from 1024 up, and only the bus
+ * device's src shows it: a CREATE on that src would make a node that can be
+ * neither opened nor destroyed. */
+static int channel_holds_src(int ctrl_index, unsigned src, struct rpmsg_info *holder)
+{
+	char prefix[64], dir[PATH_MAX];
+	if (remote_prefix(ctrl_index, prefix, sizeof prefix) < 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%s/bus/rpmsg/devices", rpmsg_sysfs_root());
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int found = 0;
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		char path[PATH_MAX + 300], value[32];
+		snprintf(path, sizeof path, "%s/%s/src", dir, de->d_name);
+		if (sysfs_read(path, value, sizeof value) < 0 || strtoul(value, NULL, 0) != src)
+			continue;
+		memset(holder, 0, sizeof *holder);
+		snprintf(path, sizeof path, "%s/%s/name", dir, de->d_name);
+		if (sysfs_read(path, holder->name, sizeof holder->name) < 0)
+			snprintf(holder->name, sizeof holder->name, "%.31s", de->d_name);
+		holder->src = src;
+		found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
 static int kernel_src_holder(struct rpmsg_backend *b, int ctrl_index, unsigned src,
 			     struct rpmsg_info *holder, int *dev_index)
 {
 	(void)b;
 	struct holder_query q = { src, holder, dev_index };
-	return each_child(ctrl_index, holds_src, &q) == 1;
+	if (each_child(ctrl_index, holds_src, &q) == 1)
+		return 1;
+	*dev_index = -1;   /* a channel: no /dev/rpmsgN of ours */
+	return channel_holds_src(ctrl_index, src, holder);
 }
 
 static int find_info(const struct child *c, void *ctx)

@@ -94,6 +94,16 @@ int rproc_write(const struct rproc *r, const char *attr, const char *value, stru
 	return 0;
 }
 
+int rproc_start(const struct rproc *r, struct rpmsg_err *e)
+{
+	char state[64];
+	if (rproc_read(r, "state", state, sizeof state, e) == 0 && strcmp(state, "crashed") == 0)
+		return rpmsg_fail(e, EBUSY, "remoteproc '%s' has crashed and its recovery is off: "
+				  "stop it first, then start it (or set its recovery to \"recover\")",
+				  r->name);
+	return rproc_write(r, "state", "start", e);
+}
+
 struct under {
 	const struct rproc *r;
 	int found;

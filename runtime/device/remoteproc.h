@@ -19,6 +19,10 @@ struct rproc {
 int rproc_find(const char *name, int index, struct rproc *r, struct rpmsg_err *e);
 int rproc_read(const struct rproc *r, const char *attr, char *buf, size_t cap, struct rpmsg_err *e);
 int rproc_write(const struct rproc *r, const char *attr, const char *value, struct rpmsg_err *e);
+/* Writes "start". Refuses a crashed core (recovery off): the kernel would
+ * answer success, do nothing, and count one more user, so that the next stop
+ * did nothing either. */
+int rproc_start(const struct rproc *r, struct rpmsg_err *e);
 /* The index of the rpmsg_ctrlN whose device lives under this remoteproc, or
  * -ENODEV while it has none (stopped). */
 int rproc_ctrl_index(const struct rproc *r, struct rpmsg_err *e);

@@ -9,7 +9,14 @@ PROJECT_DIR=$(cd "$KERNEL_TEST_DIR/../.." && pwd -P)
 BUILD_DIR=$PROJECT_DIR/build/kernel
 # The installed modules: a stable place for run-in-guest and for tests.
 MODULES_DIR=$BUILD_DIR/modules
-RPMSG_MODULES="rpmsg_core rpmsg_char rpmsg_ctrl rpmsg_loopback"   # load order
+# What the guest loads, in order, for each backend (see run-in-guest):
+#   virtio    the full stack: the upstream remoteproc core, virtio_rpmsg_bus,
+#             rpmsg_ns, rpmsg_char, rpmsg_ctrl, rpmsg_tty and our fake remote
+#             processor (virtio and virtio_ring are Debian's, loaded with 9p)
+#   loopback  rpmsg_core, rpmsg_char, rpmsg_ctrl and our loopback backend
+VIRTIO_MODULES="rpmsg_core rpmsg_ns rpmsg_char rpmsg_ctrl rpmsg_tty virtio_rpmsg_bus remoteproc fakerproc"
+LOOPBACK_MODULES="rpmsg_core rpmsg_char rpmsg_ctrl rpmsg_loopback"
+RPMSG_MODULES="rpmsg_core rpmsg_ns rpmsg_char rpmsg_ctrl rpmsg_tty virtio_rpmsg_bus remoteproc fakerproc rpmsg_loopback"
 
 PROG=${PROG:-$(basename "$0")}
 # run-in-guest sets this to 125 so harness failures are not mistaken for the

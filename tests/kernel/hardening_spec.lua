@@ -1,8 +1,11 @@
--- Endpoint hardening against the real rpmsg_ctrl / rpmsg_char drivers and
--- our loopback backend, inside the QEMU guest (tests/kernel/run-in-guest):
--- queued sends at close, and what may be opened or adopted as an endpoint.
+-- Endpoint hardening against the real rpmsg_ctrl / rpmsg_char drivers,
+-- inside the QEMU guest (tests/kernel/run-in-guest): queued sends at close
+-- (on the loopback backend, whose tx_full and sent parameters make a full
+-- transmit ring at will and count what was sent; it is loaded beside the
+-- full stack for them), and what may be opened or adopted as an endpoint.
 local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
+local guest = require "tests.kernel.guest"
 local q = helper.q
 
 local PARAMS = "/sys/module/rpmsg_loopback/parameters/"
@@ -22,10 +25,15 @@ end
 local function sent() return param("sent") end
 
 describe("kernel: queued sends when an endpoint closes", function()
-  after_each(function() param("tx_full", 0) end)
+  local lctrl                                   -- the loopback's rpmsg_ctrlN
+  before_each(function() lctrl = guest.loopback_ctrl() end)
+  after_each(function()
+    param("tx_full", 0)
+    guest.loopback_unload()
+  end)
 
   it("flushes the queue at ep:close() once transmit buffers are free again", function()
-    local ep = assert(rpmsg.endpoint{name = "flush-all", src = 1900, dst = 1901})
+    local ep = assert(rpmsg.endpoint{ctrl = lctrl, name = "flush-all", src = 1900, dst = 1901})
     ep.on_close = function() end                -- a loop endpoint: sends queue
     param("tx_full", 1)
     for i = 1, 5 do assert.is_true(ep:send("queued " .. i)) end
@@ -36,7 +44,7 @@ describe("kernel: queued sends when an endpoint closes", function()
   end)
 
   it("reports at ep:close() what the kernel would not take, with count and name", function()
-    local ep = assert(rpmsg.endpoint{name = "flush-none", src = 1910, dst = 1911})
+    local ep = assert(rpmsg.endpoint{ctrl = lctrl, name = "flush-none", src = 1910, dst = 1911})
     ep.on_close = function() end
     param("tx_full", 1)
     for i = 1, 3 do assert.is_true(ep:send("stuck " .. i)) end
@@ -50,13 +58,13 @@ describe("kernel: queued sends when an endpoint closes", function()
   end)
 
   it("reports them at exit too", function()
-    local app = helper.script([[
+    local app = helper.script(([[
       local rpmsg = require "rpmsg"
-      local ep = assert(rpmsg.endpoint{name = "flush-exit", src = 1920, dst = 1921})
+      local ep = assert(rpmsg.endpoint{ctrl = %d, name = "flush-exit", src = 1920, dst = 1921})
       ep.on_close = function() end
       for i = 1, 4 do assert(ep:send("stuck " .. i)) end
       rpmsg.after(20, rpmsg.stop)
-    ]])
+    ]]):format(lctrl))
     param("tx_full", 1)
     local status, _, err = helper.host({app})
     assert.equal(0, status, err)

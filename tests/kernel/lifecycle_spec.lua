@@ -3,13 +3,13 @@
 -- devices and flow control where the kernel or backend lacks them.
 local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
+local guest = require "tests.kernel.guest"
 local q = helper.q
 
 describe("kernel: recovery", function()
   it("keeps a script with two endpoints running through three remote restarts", function()
     local app = helper.script([[
       local rpmsg = require "rpmsg"
-      local KO = os.getenv("RPMSG_LOOPBACK_KO")
       local eps, events, cycle = {}, {}, 0
       local function note(s) events[#events + 1] = s end
       for i, src in ipairs{1800, 1802} do
@@ -30,9 +30,9 @@ describe("kernel: recovery", function()
           rpmsg.stop()
           return
         end
-        os.execute("rmmod rpmsg_loopback")
+        os.execute(os.getenv("RPMSG_REMOTE_DOWN"))
         rpmsg.after(300, function()
-          os.execute("insmod " .. KO)
+          os.execute(os.getenv("RPMSG_REMOTE_UP"))
           rpmsg.after(700, restart)
         end)
       end
@@ -68,11 +68,11 @@ describe("kernel: recovery", function()
     local cmd = table.concat({
       ("%s %s > /tmp/idle.out & pid=$!"):format(q(helper.bin), q(app)),
       "until grep -q ready /tmp/idle.out; do sleep 0.05; done",
-      "rmmod rpmsg_loopback; sleep 0.5",
+      'eval "$RPMSG_REMOTE_DOWN"; sleep 0.5',
       "a=$(cut -d' ' -f14,15 /proc/$pid/stat)",
       "sleep 5",
       "b=$(cut -d' ' -f14,15 /proc/$pid/stat)",
-      "insmod $RPMSG_LOOPBACK_KO",
+      'eval "$RPMSG_REMOTE_UP"',
       "for i in $(seq 50); do [ -e /sys/class/rpmsg/rpmsg_ctrl0/rpmsg0 ] || [ -n \"$(ls /sys/class/rpmsg/rpmsg_ctrl0 | grep '^rpmsg[0-9]')\" ] && break; sleep 0.1; done",
       "ls /sys/class/rpmsg/rpmsg_ctrl0 | grep -c '^rpmsg[0-9]'",
       "kill -TERM $pid; wait $pid; echo exit=$?",
@@ -105,10 +105,12 @@ describe("kernel: rpmsg-lua list", function()
 end)
 
 describe("kernel: channel devices and flow control", function()
-  it("says why CREATE_DEV fails on a backend that cannot make channels", function()
-    local ctrl = assert(rpmsg.open_ctrl(0))
+  it("says why CREATE_DEV fails on a backend that cannot make channels (the loopback)", function()
+    local n = guest.loopback_ctrl()
+    local ctrl = assert(rpmsg.open_ctrl(n))
     local ok, err, code = ctrl:create_dev("raw-channel", 1830, 1831)
     ctrl:close()
+    guest.loopback_unload()
     assert.is_nil(ok)
     assert.equal("ENXIO", code)
     assert.matches("this backend cannot make channels", err)

@@ -1,12 +1,13 @@
 -- The device layer and the host against the real rpmsg_ctrl / rpmsg_char
--- drivers and our loopback backend, inside the QEMU guest
--- (tests/kernel/run-in-guest). The backend echoes every message back.
+-- drivers, inside the QEMU guest (tests/kernel/run-in-guest): over the full
+-- virtio stack with fake-r5f by default, or the loopback backend. Both echo
+-- every message back.
 local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
+local guest = require "tests.kernel.guest"
 local q = helper.q
 
 local SYS = "/sys/class/rpmsg/rpmsg_ctrl0"
-local KO = os.getenv("RPMSG_LOOPBACK_KO")
 
 local function read(path)
   local f = io.open(path)
@@ -51,11 +52,7 @@ local function wait_for(cond, ms)
   return true
 end
 
-local function backend_down() assert(os.execute("rmmod rpmsg_loopback")) end
-local function backend_up()
-  assert(os.execute("insmod " .. q(KO)))
-  assert(wait_for(function() return exists("/dev/rpmsg_ctrl0") end), "rpmsg_ctrl0 did not come back")
-end
+local backend_down, backend_up = guest.remote_down, guest.remote_up
 
 describe("kernel: control device", function()
   it("creates an endpoint and finds its /dev/rpmsgN by name with two endpoints alive", function()
@@ -94,10 +91,12 @@ describe("kernel: control device", function()
       local rpmsg = require "rpmsg"
       local ctrl = assert(rpmsg.open_ctrl(0))
       assert(ctrl:create_endpoint("other-proc", 1120, 1121))
-      -- exiting destroys what we created; keep it by dying without cleanup
-      os.exit(0, false)
+      -- however it exits, rpmsg.so destroys what it created (even at
+      -- os.exit): keep the endpoint by dying of SIGKILL
+      local pid = io.open("/proc/self/stat"):read("n")
+      os.execute("kill -KILL " .. pid)
     ]])))
-    assert.equal(0, status)
+    assert.equal(137, status)
     assert.equal(1, #named("other-proc"))
     local ctrl = assert(rpmsg.open_ctrl(0))
     local n, err = ctrl:create_endpoint("mine", 1120, 1122)
@@ -157,21 +156,34 @@ describe("kernel: endpoint", function()
     assert.is_nil((ep:recv(496, 100)))
   end)
 
-  it("maps the kernel's own EMSGSIZE to a clear error", function()
-    local param = "/sys/module/rpmsg_loopback/parameters/max_payload"
-    assert(os.execute("echo 100 > " .. param))
-    local ok, err, code = ep:send(("m"):rep(200))
-    assert(os.execute("echo 496 > " .. param))
-    assert.is_nil(ok)
-    assert.equal("EMSGSIZE", code)
-    assert.matches("the transport refused a 200%-byte message as too long", err)
-  end)
-
   it("times out a recv when nothing comes", function()
     local msg, err, code = ep:recv(496, 50)
     assert.is_nil(msg)
     assert.equal("timeout", err)
     assert.equal("ETIMEDOUT", code)
+  end)
+end)
+
+-- virtio_rpmsg_bus takes 496 bytes and rpmsg-lua refuses 497 itself, so the
+-- kernel's own EMSGSIZE can only be provoked on the loopback backend, whose
+-- limit a parameter lowers: it is loaded beside the full stack for this.
+describe("kernel: the loopback backend", function()
+  it("maps the kernel's own EMSGSIZE to a clear error", function()
+    local n = guest.loopback_ctrl()
+    local ok, err, code
+    local run_ok, run_err = pcall(function()
+      local ep = assert(rpmsg.endpoint{ctrl = n, name = "emsgsize", src = 1210, dst = 1211})
+      local param = "/sys/module/rpmsg_loopback/parameters/max_payload"
+      assert(os.execute("echo 100 > " .. param))
+      ok, err, code = ep:send(("m"):rep(200))
+      assert(os.execute("echo 496 > " .. param))
+      ep:close()
+    end)
+    guest.loopback_unload()
+    assert(run_ok, run_err)
+    assert.is_nil(ok)
+    assert.equal("EMSGSIZE", code)
+    assert.matches("the transport refused a 200%-byte message as too long", err)
   end)
 end)
 
@@ -255,9 +267,17 @@ describe("kernel: a control device whose remote went away", function()
 end)
 
 describe("kernel: rpmsg-lua", function()
-  it("runs scripts/echo.lua against the loopback backend", function()
+  -- Pending on the full stack: echo.lua declares src = 1024, but there
+  -- virtio_rpmsg_bus has already given 1024-1026 to the default endpoints of
+  -- the channels fake-r5f announced (rpmsg-raw, rpmsg-tty, fw-echo), as any
+  -- firmware that announces channels would. CREATE_EPT succeeds, open() then
+  -- fails with EINVAL ("scripts/echo.lua:9: open /dev/rpmsg1: Invalid
+  -- argument"), and the endpoint is left in sysfs where userspace cannot
+  -- destroy it (see collision spec in fullstack_spec.lua).
+  local echo_it = guest.virtio and pending or it
+  echo_it("runs scripts/echo.lua against the echoing remote", function()
     local status, _, err = helper.host({"scripts/echo.lua", "10"}, 60)
-    assert.equal(0, status)
+    assert.equal(0, status, err)
     assert.matches("all 10 echoes received", err)
     assert.same({}, named("echo-client"))
   end)
