@@ -54,11 +54,15 @@ struct rpmsg_ep *rpmsg_endpoint_create(struct rpmsg_runtime *rt, const struct en
 	return ep;
 }
 
-/* What identifies a declared endpoint across reloads: (ctrl, name, src,
- * dst) for one we create, the node for one we open. */
+/* An endpoint{} spec, read once: what to open or create, and what
+ * identifies it across reloads: (ctrl, name, src, dst) for one we create,
+ * the node for one we open, the fd for one we were given. */
 struct decl {
 	enum { DECL_CREATE, DECL_DEV, DECL_FD } kind;
-	int index;            /* dev index, or fd */
+	int fd;                   /* DECL_FD */
+	const char *dev_path;     /* DECL_DEV: the path given (held by the spec), or NULL */
+	int dev_arg;              /* DECL_DEV: the number given, when no path */
+	int dev_index;            /* DECL_DEV: N of rpmsgN either way, -1 if none */
 	struct endpoint_decl create;
 	struct lendpoint *match;
 	int match_idx;
@@ -67,15 +71,15 @@ struct decl {
 static void read_decl(lua_State *L, int spec, struct decl *d)
 {
 	memset(d, 0, sizeof *d);
-	d->index = -1;
 	if (lua_getfield(L, spec, "fd") != LUA_TNIL) {
+		lua_Integer fd = luaL_checkinteger(L, -1);
+		luaL_argcheck(L, fd >= 0 && fd < 1 << 30, 1, "fd out of range");
 		d->kind = DECL_FD;
-		d->index = (int)luaL_checkinteger(L, -1);
+		d->fd = (int)fd;
 	} else if (lua_getfield(L, spec, "dev") != LUA_TNIL) {
 		d->kind = DECL_DEV;
-		int index;
-		const char *path = rpmsg_check_device(L, -1, &index);
-		d->index = path ? rpmsg_parse_index(path, "rpmsg") : index;
+		d->dev_path = rpmsg_check_device(L, -1, &d->dev_arg);
+		d->dev_index = d->dev_path ? rpmsg_parse_index(d->dev_path, "rpmsg") : d->dev_arg;
 		lua_pop(L, 1);
 	} else {
 		d->kind = DECL_CREATE;
@@ -88,8 +92,7 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 static bool same_decl(const struct endpoint_decl *a, const struct endpoint_decl *b)
 {
 	return a->ctrl_index == b->ctrl_index && strcmp(a->ctrl_path, b->ctrl_path) == 0 &&
-	       strcmp(a->rproc, b->rproc) == 0 && a->info.src == b->info.src &&
-	       a->info.dst == b->info.dst && strcmp(a->info.name, b->info.name) == 0;
+	       strcmp(a->rproc, b->rproc) == 0 && rpmsg_info_equal(&a->info, &b->info);
 }
 
 static void find_adoptable(lua_State *L, int idx, void *ctx)
@@ -104,10 +107,10 @@ static void find_adoptable(lua_State *L, int idx, void *ctx)
 	bool same;
 	switch (d->kind) {
 	case DECL_FD:
-		same = ep && ep->fd == d->index;
+		same = ep && ep->fd == d->fd;
 		break;
 	case DECL_DEV:
-		same = ep && ep->index == d->index;
+		same = ep && ep->index == d->dev_index;
 		break;
 	default:
 		same = same_decl(&le->decl, &d->create);
@@ -121,24 +124,22 @@ static void find_adoptable(lua_State *L, int idx, void *ctx)
 
 /* During a reload: the endpoint the running generation already holds for
  * this declaration, pushed, or nothing. */
-static bool adopt(lua_State *L, struct rpmsg_runtime *rt, int spec)
+static bool adopt(lua_State *L, struct rpmsg_runtime *rt, struct decl *d)
 {
-	struct decl d;
-	read_decl(L, spec, &d);
 	lua_pushnil(L);
-	d.match_idx = lua_gettop(L);
-	rpmsg_each_anchored(L, find_adoptable, &d);
-	if (!d.match) {
+	d->match_idx = lua_gettop(L);
+	rpmsg_each_anchored(L, find_adoptable, d);
+	if (!d->match) {
 		lua_pop(L, 1);
 		return false;
 	}
 	/* Its fields start empty: the new generation sets its own handlers. */
-	d.match->adopted_gen = d.match->fields_gen = rt->load_gen;
+	d->match->adopted_gen = d->match->fields_gen = rt->load_gen;
 	lua_newtable(L);
-	lua_setiuservalue(L, d.match_idx, STAGED_FIELDS);
+	lua_setiuservalue(L, d->match_idx, STAGED_FIELDS);
 	/* Closed earlier in this load and declared again: it stays. */
-	if (d.match->staged_gen == rt->load_gen)
-		d.match->staged_ops = 0;
+	if (d->match->staged_gen == rt->load_gen)
+		d->match->staged_ops = 0;
 	return true;
 }
 
@@ -155,33 +156,25 @@ int rpmsg_l_endpoint(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	luaL_checktype(L, 1, LUA_TTABLE);
-	if (rt->loading && adopt(L, rt, 1)) {
+	struct decl d;
+	read_decl(L, 1, &d);
+	if (rt->loading && adopt(L, rt, &d)) {
 		set_handlers_from(L, 1, lua_gettop(L));
 		return 1;
 	}
 	struct rpmsg_err e;
 	struct rpmsg_ep *ep;
-	struct endpoint_decl decl;
-	memset(&decl, 0, sizeof decl);
-	bool owned;
-	if (lua_getfield(L, 1, "fd") != LUA_TNIL) {
-		/* An fd we were given: watched, never destroyed, closed with us. */
-		lua_Integer fd = luaL_checkinteger(L, -1);
-		luaL_argcheck(L, fd >= 0 && fd < 1 << 30, 1, "fd out of range");
-		ep = rpmsg_ep_adopt((int)fd, &e);
-		owned = false;
-	} else if (lua_getfield(L, 1, "dev") != LUA_TNIL) {
-		/* An existing /dev/rpmsgN: watched, but not ours to destroy. */
-		int index;
-		const char *path = rpmsg_check_device(L, -1, &index);
-		ep = rpmsg_ep_open(rt->backend, path, index, &e);
-		owned = false;
-	} else {
-		lua_pop(L, 1);
-		parse_decl(L, 1, &decl);
-		ep = rpmsg_endpoint_create(rt, &decl, &e);
-		owned = true;
+	switch (d.kind) {
+	case DECL_FD:    /* an fd we were given: watched, never destroyed, closed with us */
+		ep = rpmsg_ep_adopt(d.fd, &e);
+		break;
+	case DECL_DEV:   /* an existing /dev/rpmsgN: watched, but not ours to destroy */
+		ep = rpmsg_ep_open(rt->backend, d.dev_path, d.dev_arg, &e);
+		break;
+	default:
+		ep = rpmsg_endpoint_create(rt, &d.create, &e);
 	}
+	bool owned = d.kind == DECL_CREATE;
 	lua_getfield(L, 1, "recover");
 	bool recover = owned && (lua_isnil(L, -1) || lua_toboolean(L, -1));
 	lua_settop(L, 1);
@@ -190,7 +183,7 @@ int rpmsg_l_endpoint(lua_State *L)
 	rpmsg_push_endpoint(L, rt, ep, owned);
 	int idx = lua_gettop(L);
 	struct lendpoint *le = lua_touserdata(L, idx);
-	le->decl = decl;
+	le->decl = d.create;   /* zeroed unless created */
 	le->recover = recover;
 	rpmsg_endpoint_keep(L, idx, le);
 	set_handlers_from(L, 1, idx);

@@ -127,6 +127,18 @@ static lua_Integer live_waiters(lua_State *L, int idx, struct lendpoint *le)
 	return kept;
 }
 
+/* Removes entry i of the waiting list at `list` (n entries long), keeping
+ * the order of the others. */
+static void remove_waiter(lua_State *L, int list, lua_Integer i, lua_Integer n)
+{
+	for (; i < n; i++) {
+		lua_rawgeti(L, list, i + 1);
+		lua_rawseti(L, list, i);
+	}
+	lua_pushnil(L);
+	lua_rawseti(L, list, n);
+}
+
 /* Takes the first task waiting in ep:receive out of the list, pushing its
  * userdata; NULL (nothing pushed) when none waits. */
 static struct ltask *pop_waiter(lua_State *L, int idx, struct lendpoint *le)
@@ -136,12 +148,7 @@ static struct ltask *pop_waiter(lua_State *L, int idx, struct lendpoint *le)
 		return NULL;
 	lua_getiuservalue(L, idx, WAITERS);
 	lua_rawgeti(L, -1, 1);
-	for (lua_Integer i = 1; i < n; i++) {
-		lua_rawgeti(L, -2, i + 1);
-		lua_rawseti(L, -3, i);
-	}
-	lua_pushnil(L);
-	lua_rawseti(L, -3, n);
+	remove_waiter(L, lua_absindex(L, -2), 1, n);
 	lua_remove(L, -2);
 	return lua_touserdata(L, -1);
 }
@@ -489,20 +496,16 @@ static void receive_timed_out(struct ltask *t, void *ctx)
 	if (rpmsg_push_anchored(L, le) != LUA_TNIL) {
 		int idx = lua_gettop(L);
 		lua_getiuservalue(L, idx, WAITERS);
-		lua_Integer n = luaL_len(L, -1);
+		int list = lua_gettop(L);
+		lua_Integer n = luaL_len(L, list);
 		for (lua_Integer i = 1; i <= n; i++) {
-			lua_rawgeti(L, -1, i);
+			lua_rawgeti(L, list, i);
 			bool me = lua_touserdata(L, -1) == (void *)t;
 			lua_pop(L, 1);
-			if (!me)
-				continue;
-			for (; i < n; i++) {
-				lua_rawgeti(L, -1, i + 1);
-				lua_rawseti(L, -2, i);
+			if (me) {
+				remove_waiter(L, list, i, n);
+				break;
 			}
-			lua_pushnil(L);
-			lua_rawseti(L, -2, n);
-			break;
 		}
 		lua_pop(L, 1);
 		rpmsg_endpoint_update_watch(L, idx, le);

@@ -39,9 +39,7 @@ static struct rpmsg_runtime *runtime_of(lua_State *L)
 
 static int now_ms32(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);   /* vDSO, and async-signal-safe */
-	return (int)(uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+	return (int)(uint32_t)rpmsg_now_ms();   /* async-signal-safe */
 }
 
 static int32_t ms_after(int later, int earlier)
@@ -572,7 +570,7 @@ static void report_error(struct rpmsg_runtime *rt, const char *what, const char 
 	if (raise_from_run(rt, what, trace))
 		return;
 	struct rpmsg_error_source *s = error_source(rt, what);
-	uint64_t now = loop_now_ms();
+	uint64_t now = rpmsg_now_ms();
 	if (now - s->window_ms >= 1000) {
 		report_unlogged(s);
 		s->window_ms = now;

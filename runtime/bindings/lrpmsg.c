@@ -310,7 +310,7 @@ static int l_reload(lua_State *L)
 
 static int l_now(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)loop_now_ms());
+	lua_pushinteger(L, (lua_Integer)rpmsg_now_ms());
 	return 1;
 }
 

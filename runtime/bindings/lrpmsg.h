@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
 #include "device.h"
 #include "dirwatch.h"
 #include "loop.h"

@@ -6,16 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool same_info(const struct rpmsg_info *a, const struct rpmsg_info *b)
-{
-	return a->src == b->src && a->dst == b->dst && strcmp(a->name, b->name) == 0;
-}
-
 static struct rpmsg_created *find_created(struct rpmsg_backend *b, int ctrl_index,
 					  const struct rpmsg_info *info)
 {
 	for (struct rpmsg_created *r = b->created; r; r = r->next)
-		if (r->ctrl_index == ctrl_index && same_info(&r->info, info))
+		if (r->ctrl_index == ctrl_index && rpmsg_info_equal(&r->info, info))
 			return r;
 	return NULL;
 }

@@ -3,6 +3,7 @@
  * makes a second DESTROY impossible, and what may become an endpoint (an
  * rpmsg endpoint device or a SOCK_SEQPACKET socket, each fd once). */
 #include "device.h"
+#include "clock.h"
 #include "sysfs.h"
 
 #include <errno.h>
@@ -315,22 +316,15 @@ ssize_t rpmsg_ep_recv(struct rpmsg_ep *ep, void *buf, size_t cap, struct rpmsg_e
 	}
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int rpmsg_ep_wait(struct rpmsg_ep *ep, int timeout_ms, struct rpmsg_err *e)
 {
 	if (ep->fd < 0)
 		return rpmsg_fail(e, EBADF, "endpoint is closed");
 	if (ep->dead)
 		return 1;
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : (long long)rpmsg_now_ms() + timeout_ms;
 	for (;;) {
-		int left = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		int left = deadline < 0 ? -1 : (int)(deadline - (long long)rpmsg_now_ms());
 		if (deadline >= 0 && left < 0)
 			left = 0;
 		struct pollfd p = { .fd = ep->fd, .events = POLLIN };

@@ -82,8 +82,7 @@ static int node_path(char *out, size_t cap, const char *path, const char *prefix
 
 static bool child_is(const struct child *c, const struct rpmsg_info *info)
 {
-	return c->info.src == info->src && c->info.dst == info->dst &&
-	       strcmp(c->info.name, info->name) == 0;
+	return rpmsg_info_equal(&c->info, info);
 }
 
 static int kernel_ctrl_open(struct rpmsg_backend *b, const char *path, int index,

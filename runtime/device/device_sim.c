@@ -141,8 +141,8 @@ static int sim_find(struct rpmsg_backend *b, int ctrl_index, const struct rpmsg_
 {
 	struct sim_side *s = side_of(b);
 	for (struct sim_dev *d = s->sim->devs; d; d = d->next)
-		if (d->side == s->side && d->ctrl_index == ctrl_index && d->info.src == info->src &&
-		    d->info.dst == info->dst && strcmp(d->info.name, info->name) == 0)
+		if (d->side == s->side && d->ctrl_index == ctrl_index &&
+		    rpmsg_info_equal(&d->info, info))
 			return d->index;
 	return rpmsg_fail(e, ENOENT, "no simulated endpoint '%s' (src %u, dst %u) on rpmsg_ctrl%d",
 			  info->name, info->src, info->dst, ctrl_index);

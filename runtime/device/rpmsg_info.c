@@ -26,6 +26,11 @@ int rpmsg_info_init(struct rpmsg_info *info, const char *name, size_t name_len,
 	return 0;
 }
 
+bool rpmsg_info_equal(const struct rpmsg_info *a, const struct rpmsg_info *b)
+{
+	return a->src == b->src && a->dst == b->dst && strcmp(a->name, b->name) == 0;
+}
+
 void rpmsg_info_encode(const struct rpmsg_info *info, unsigned char out[RPMSG_INFO_SIZE])
 {
 	struct rpmsg_endpoint_info k;

@@ -4,6 +4,7 @@
 #ifndef RPMSG_INFO_H
 #define RPMSG_INFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ struct rpmsg_info {
  * NUL, and addresses outside 0..0xFFFFFFFF. */
 int rpmsg_info_init(struct rpmsg_info *info, const char *name, size_t name_len,
 		    long long src, long long dst, struct rpmsg_err *e);
+
+/* Same name, src and dst. */
+bool rpmsg_info_equal(const struct rpmsg_info *a, const struct rpmsg_info *b);
 
 /* Writes exactly RPMSG_INFO_SIZE bytes in the kernel layout. */
 void rpmsg_info_encode(const struct rpmsg_info *info, unsigned char out[RPMSG_INFO_SIZE]);

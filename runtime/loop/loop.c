@@ -3,6 +3,7 @@
  * stop the loop, and a timer heap whose earliest due time bounds the
  * epoll_wait timeout. */
 #include "loop.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -44,13 +45,6 @@ struct loop {
 static volatile sig_atomic_t stop_signal;
 static struct loop *stop_owner;
 static int stop_wake_fd = -1;
-
-uint64_t loop_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 struct loop *loop_new(struct rpmsg_err *e)
 {
@@ -167,7 +161,7 @@ int loop_timer_start(struct loop *loop, struct loop_timer *t, uint64_t delay_ms,
 		     uint64_t period_ms, struct rpmsg_err *e)
 {
 	timer_heap_remove(&loop->timers, &t->heap);
-	t->heap.due_ms = due_after(loop_now_ms(), delay_ms);
+	t->heap.due_ms = due_after(rpmsg_now_ms(), delay_ms);
 	t->period_ms = period_ms;
 	if (timer_heap_push(&loop->timers, &t->heap) < 0)
 		return rpmsg_fail(e, ENOMEM, "out of memory for a timer");
@@ -310,14 +304,14 @@ static int next_timeout(struct loop *loop, int cap_ms)
 	struct heap_timer *t = timer_heap_peek(&loop->timers);
 	if (!t)
 		return cap_ms;
-	uint64_t now = loop_now_ms();
+	uint64_t now = rpmsg_now_ms();
 	int until = t->due_ms <= now ? 0 : (int)(t->due_ms - now > INT32_MAX ? INT32_MAX : t->due_ms - now);
 	return cap_ms < 0 || until < cap_ms ? until : cap_ms;
 }
 
 static void run_timers(struct loop *loop)
 {
-	uint64_t now = loop_now_ms();
+	uint64_t now = rpmsg_now_ms();
 	/* Timers armed during this pass wait for the next one, so a callback that
 	 * re-arms itself with no delay cannot starve the fds. */
 	uint64_t limit = loop->timers.next_seq;

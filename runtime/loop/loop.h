@@ -61,7 +61,6 @@ void loop_stop(struct loop *loop);
 /* True after loop_stop() or once a stop signal arrived: long dispatchers
  * check it between items. */
 bool loop_stopping(const struct loop *loop);
-uint64_t loop_now_ms(void);
 
 /* Starts a stopped (or zeroed) io; to move an io to another fd, stop it
  * first. Stop an io before freeing it. */
