@@ -137,8 +137,8 @@ int rpmsg_each_ctrl(int (*fn)(int index, void *ctx), void *ctx);
 int rpmsg_each_endpoint(int ctrl_index,
 			int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx), void *ctx);
 
-/* Destroys every endpoint this process created on backend b; returns how
- * many it destroyed. */
+/* Destroys every endpoint this process created on backend b and stops
+ * tracking b for the exit (device_exit.c); returns how many it destroyed. */
 int rpmsg_destroy_created(struct rpmsg_backend *b);
 
 /* What may carry RPMsg messages: an rpmsg endpoint device (class rpmsg in
@@ -159,9 +159,18 @@ void rpmsg_exit_untrack(struct rpmsg_backend *b);
  * die; the records are left as they are. */
 void rpmsg_destroy_created_from_signal(void);
 
-/* Shared by the backends. */
+/* The records (device_created.c), shared by the backends. */
+struct rpmsg_created *rpmsg_created_find(struct rpmsg_backend *b, int ctrl_index,
+					 const struct rpmsg_info *info);
+/* Fills rec (allocated by the caller) and links it first in b's list. */
+void rpmsg_created_add(struct rpmsg_backend *b, struct rpmsg_created *rec, int ctrl_index,
+		       int dev_index, const struct rpmsg_info *info);
 void rpmsg_created_forget(struct rpmsg_created *rec);
+/* Links a freshly opened endpoint to the record of its creation. */
 void rpmsg_created_link(struct rpmsg_ep *ep);
+/* Destroys the endpoint with this info through a temporary fd on its node. */
+int rpmsg_destroy_by_node(struct rpmsg_backend *b, int ctrl_index, const struct rpmsg_info *info,
+			  struct rpmsg_err *e);
 /* Makes fd (one end of a SEQPACKET pair) the transport of ep. */
 int rpmsg_socket_endpoint(int fd, struct rpmsg_ep *ep);
 

@@ -1,5 +1,5 @@
-/* Destroys the endpoints this process created however it ends, short of
- * SIGKILL: an atexit handler for exit() and os.exit(), and for the signals
+/* Destroys the endpoints this process created: on request (the module's end,
+ * a simulation's end), and however the process ends, short of SIGKILL: an atexit handler for exit() and os.exit(), and for the signals
  * whose default action kills, a handler that destroys and re-raises. Both are
  * installed when the first endpoint is created, so a program that creates
  * none gets no handler of ours. */
@@ -44,6 +44,39 @@ void rpmsg_destroy_created_from_signal(void)
 			ioctl(ep->fd, RPMSG_DESTROY_EPT_IOCTL);
 		}
 	}
+}
+
+/* Destroys through a temporary fd on the endpoint's node. */
+int rpmsg_destroy_by_node(struct rpmsg_backend *b, int ctrl_index,
+			  const struct rpmsg_info *info, struct rpmsg_err *e)
+{
+	int dev = b->ops->find(b, ctrl_index, info, e);
+	if (dev < 0)
+		return dev;
+	struct rpmsg_ep *ep = rpmsg_ep_open(b, NULL, dev, e);
+	if (!ep)
+		return -e->code;
+	int r = rpmsg_ep_destroy(ep, e);
+	rpmsg_ep_close(ep);
+	return r;
+}
+
+int rpmsg_destroy_created(struct rpmsg_backend *b)
+{
+	int destroyed = 0;
+	while (b->created) {
+		struct rpmsg_created *rec = b->created;
+		struct rpmsg_err e;
+		int r = rec->ep ? rpmsg_ep_destroy(rec->ep, &e)
+				: rpmsg_destroy_by_node(b, rec->ctrl_index, &rec->info, &e);
+		destroyed += r == 0;
+		/* Whatever happened, do not try again: a failed destroy of a
+		 * vanished endpoint must not loop. */
+		if (b->created == rec)
+			rpmsg_created_forget(rec);
+	}
+	rpmsg_exit_untrack(b);   /* nothing left to destroy at exit */
+	return destroyed;
 }
 
 static void on_fatal_signal(int signo)
