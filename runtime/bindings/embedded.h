@@ -14,8 +14,4 @@ struct embedded_module {
 
 extern const struct embedded_module rpmsg_embedded[];
 
-struct lua_State;
-/* Opens `rpmsg` if needed, then runs the embedded module `name`. */
-int rpmsg_open_embedded(struct lua_State *L, const char *name);
-
 #endif

@@ -1,9 +1,9 @@
 /* rpmsg.endpoint{}: declaring an endpoint creates it through its control
- * device, finds its node and opens it. During a reload a declaration that
- * matches an endpoint the running generation holds adopts it instead, with
- * its handlers staged until the new generation commits. */
+ * device, finds its node and opens it (device_decl.c). During a reload a
+ * declaration that matches an endpoint the running generation holds adopts
+ * it instead, with its handlers staged until the new generation commits;
+ * the end of the reload applies or forgets what the load staged. */
 #include "l_endpoint.h"
-#include "remoteproc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,31 +27,6 @@ static void parse_decl(lua_State *L, int spec, struct endpoint_decl *d)
 		luaL_error(L, "rpmsg: endpoint{} needs a dst address");
 	lua_pop(L, 3);
 	rpmsg_check_info(L, spec, &d->info, RPMSG_ANY);
-}
-
-struct rpmsg_ep *rpmsg_endpoint_create(struct rpmsg_runtime *rt, const struct endpoint_decl *d,
-				       struct rpmsg_err *e)
-{
-	int ctrl_index = d->ctrl_index;
-	if (d->rproc[0]) {   /* whatever number its control device has today */
-		struct rproc r;
-		if (rproc_find(d->rproc, 0, &r, e) < 0 || (ctrl_index = rproc_ctrl_index(&r, e)) < 0)
-			return NULL;
-	}
-	struct rpmsg_ctrl *ctrl = rpmsg_ctrl_open(rt->backend, d->ctrl_path[0] ? d->ctrl_path : NULL,
-						  ctrl_index, e);
-	if (!ctrl)
-		return NULL;
-	struct rpmsg_ep *ep = NULL;
-	int dev = rpmsg_ctrl_create(ctrl, &d->info, e);
-	if (dev >= 0) {
-		ep = rpmsg_ep_open(rt->backend, NULL, dev, e);
-		struct rpmsg_err ignored;
-		if (!ep)  /* leave nothing behind that nobody holds */
-			rpmsg_ctrl_destroy(ctrl, &d->info, &ignored);
-	}
-	rpmsg_ctrl_close(ctrl);
-	return ep;
 }
 
 /* An endpoint{} spec, read once: what to open or create, and what
@@ -89,12 +64,6 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 	lua_pop(L, 1);
 }
 
-static bool same_decl(const struct endpoint_decl *a, const struct endpoint_decl *b)
-{
-	return a->ctrl_index == b->ctrl_index && strcmp(a->ctrl_path, b->ctrl_path) == 0 &&
-	       strcmp(a->rproc, b->rproc) == 0 && rpmsg_info_equal(&a->info, &b->info);
-}
-
 static void find_adoptable(lua_State *L, int idx, void *ctx)
 {
 	struct decl *d = ctx;
@@ -113,7 +82,7 @@ static void find_adoptable(lua_State *L, int idx, void *ctx)
 		same = ep && ep->index == d->dev_index;
 		break;
 	default:
-		same = same_decl(&le->decl, &d->create);
+		same = rpmsg_decl_equal(&le->decl, &d->create);
 	}
 	if (same) {
 		d->match = le;
@@ -172,7 +141,7 @@ int rpmsg_l_endpoint(lua_State *L)
 		ep = rpmsg_ep_open(rt->backend, d.dev_path, d.dev_arg, &e);
 		break;
 	default:
-		ep = rpmsg_endpoint_create(rt, &d.create, &e);
+		ep = rpmsg_decl_create(rt->backend, &d.create, &e);
 	}
 	bool owned = d.kind == DECL_CREATE;
 	lua_getfield(L, 1, "recover");
@@ -190,19 +159,67 @@ int rpmsg_l_endpoint(lua_State *L)
 	return 1;
 }
 
+/* ---- the end of a reload ------------------------------------------------ */
+
+static void stage_forget(lua_State *L, int idx, struct lendpoint *le)
+{
+	lua_pushnil(L);
+	lua_setiuservalue(L, idx, STAGED_FIELDS);
+	le->adopted_gen = le->fields_gen = le->staged_gen = 0;
+	le->staged_ops = 0;
+	if (le->staged_anchor) {
+		le->staged_anchor = false;
+		rpmsg_endpoint_let_go(L, le);
+	}
+}
+
+static void stage_abort(lua_State *L, int idx, struct lendpoint *le)
+{
+	stage_forget(L, idx, le);
+}
+
+static void stage_commit(lua_State *L, int idx, struct lendpoint *le)
+{
+	struct rpmsg_runtime *rt = le->rt;
+	bool adopted = le->adopted_gen == rt->load_gen;
+	unsigned ops = le->staged_gen == rt->load_gen ? le->staged_ops : 0;
+	/* Anchored only by the staging: the reload never meant to close it. */
+	bool kept_by_script = le->staged_anchor;
+	if (le->fields_gen == rt->load_gen) {   /* the new fields replace the old wholesale */
+		lua_getiuservalue(L, idx, STAGED_FIELDS);
+		lua_setiuservalue(L, idx, LIVE_FIELDS);
+	}
+	stage_forget(L, idx, le);
+	if (adopted)
+		le->gen = rt->load_gen;
+	struct rpmsg_err e;
+	if ((ops & STAGED_DESTROY) && le->ep) {
+		int r;
+		rpmsg_endpoint_destroy(L, idx, le, &e, &r);
+		if (r < 0)
+			rpmsg_logf("endpoint '%s': %s", rpmsg_endpoint_label(le), e.msg);
+	}
+	if ((ops & STAGED_CLOSE) || (!adopted && !kept_by_script)) {
+		/* Closed by the new script, or declared by the old one only. */
+		rpmsg_endpoint_close(L, idx, le, &e);
+		return;
+	}
+	rpmsg_endpoint_update_watch(L, idx, le);
+}
+
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
-	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = lua_touserdata(L, idx);
 	if (!le)
 		return;
 	if (how == RPMSG_RETIRE_ABORT) {
-		rpmsg_endpoint_abort(L, idx, le);
+		stage_abort(L, idx, le);
 		if (le->gen == rt->load_gen)   /* declared by the failed load: undo it */
 			rpmsg_endpoint_release(L, le);
 		return;
 	}
 	if (le->gen != rt->gen || (!le->ep && !le->down))
-		rpmsg_endpoint_abort(L, idx, le);   /* nothing of the old generation to hand over */
+		stage_abort(L, idx, le);   /* nothing of the old generation to hand over */
 	else
-		rpmsg_endpoint_commit(L, idx, le);
+		stage_commit(L, idx, le);
 }

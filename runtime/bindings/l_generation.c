@@ -9,10 +9,7 @@ static void retire(lua_State *L, int idx, void *ctx)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	enum rpmsg_retire how = *(enum rpmsg_retire *)ctx;
-	rpmsg_endpoint_retire(L, idx, rt, how);
-	rpmsg_timer_retire(L, idx, rt, how);
-	rpmsg_watch_retire(L, idx, rt, how);
-	rpmsg_task_retire(L, idx, rt, how);
+	rpmsg_retire(L, idx, rt, how);
 }
 
 static void finish(lua_State *L, enum rpmsg_retire how)

@@ -1,6 +1,6 @@
 /* The one protected-call path for everything that runs Lua on the loop's
  * behalf (handlers, timers, script chunks, REPL input): a traceback on error,
- * the per-source log-flood limit, and the watchdog. The watchdog costs nothing
+ * reported through l_errors.c, and the watchdog. The watchdog costs nothing
  * while calls end in time: no hook is installed. A POSIX timer, armed lazily,
  * signals when the outermost call's deadline may have passed; its handler
  * (like lua.c's SIGINT handler) hooks the running threads, and the hook keeps
@@ -18,22 +18,15 @@
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
-#define CHAIN_MAX (int)(sizeof ((struct rpmsg_runtime *)0)->chain / sizeof(lua_State *))
 #define MAX_GUARDED 8          /* runtimes with a timer: the host has two at most */
 #define TRIP_POLL_MS 100       /* after a trip: how often to look for SIGTERM */
 #define MIN_GRACE_MS 1000      /* a tripped call gets at least this long to unwind */
-#define ERRORS_PER_SECOND 5    /* lines per source and second; the rest are counted */
 
 enum { TRIP_NONE, TRIP_DEADLINE, TRIP_INTERRUPT };
 
 /* The runtimes the timer signal may name, by slot (sival_int): a signal
  * still queued for a runtime that has gone finds NULL. */
 static struct rpmsg_runtime *volatile guarded[MAX_GUARDED];
-
-static struct rpmsg_runtime *runtime_of(lua_State *L)
-{
-	return *(struct rpmsg_runtime **)lua_getextraspace(L);
-}
 
 /* ---- time, in wrapping milliseconds (a sig_atomic_t holds it) ---------- */
 
@@ -49,7 +42,7 @@ static int32_t ms_after(int later, int earlier)
 
 /* ---- the hook: installed only on a trip ------------------------------- */
 
-static int raise_trip(lua_State *L, struct rpmsg_runtime *rt)
+int rpmsg_guard_raise_trip(lua_State *L, struct rpmsg_runtime *rt)
 {
 	if (rt->tripped == TRIP_INTERRUPT)
 		return luaL_error(L, "interrupted!");
@@ -59,6 +52,8 @@ static int raise_trip(lua_State *L, struct rpmsg_runtime *rt)
 
 /* Lua's own xpcall, known by its address. */
 static lua_CFunction stock_xpcall;
+
+void rpmsg_guard_know_xpcall(lua_CFunction xpcall) { stock_xpcall = xpcall; }
 
 static int pass_error_on(lua_State *L)
 {
@@ -89,7 +84,7 @@ static void defuse_message_handlers(lua_State *L)
 static void trip_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
-	struct rpmsg_runtime *rt = runtime_of(L);
+	struct rpmsg_runtime *rt = rpmsg_runtime_of_thread(L);
 	if (!rt || !rt->tripped) {
 		/* A coroutine created while its creator was hooked inherited
 		 * the hook: it goes at its first instruction. */
@@ -97,7 +92,7 @@ static void trip_hook(lua_State *L, lua_Debug *ar)
 		return;
 	}
 	defuse_message_handlers(L);
-	raise_trip(L, rt);
+	rpmsg_guard_raise_trip(L, rt);
 }
 
 static void hook(lua_State *L)
@@ -116,10 +111,10 @@ static void hook_chain(struct rpmsg_runtime *rt)
 
 /* The slot is written before the length, so the signal handler never sees
  * a length that counts an unwritten slot. */
-static bool chain_push(struct rpmsg_runtime *rt, lua_State *L)
+bool rpmsg_guard_chain_push(struct rpmsg_runtime *rt, lua_State *L)
 {
 	int n = rt->chain_len;
-	if (n == CHAIN_MAX)
+	if (n == RPMSG_CHAIN_MAX)
 		return false;
 	rt->chain[n] = L;
 	rt->chain_len = n + 1;
@@ -136,7 +131,7 @@ static bool in_chain(struct rpmsg_runtime *rt, lua_State *L)
 	return false;
 }
 
-static void chain_pop(struct rpmsg_runtime *rt)
+void rpmsg_guard_chain_pop(struct rpmsg_runtime *rt)
 {
 	int n = rt->chain_len - 1;
 	lua_State *L = rt->chain[n];
@@ -273,7 +268,7 @@ static bool take_slot(struct rpmsg_runtime *rt)
 	return false;
 }
 
-static bool start_timer(struct rpmsg_runtime *rt)
+bool rpmsg_guard_start_timer(struct rpmsg_runtime *rt)
 {
 	if (!install_signal_handler() || !take_slot(rt))
 		return false;
@@ -296,7 +291,7 @@ static bool start_timer(struct rpmsg_runtime *rt)
  * after: the handler either sees no call, or the call with its deadline. */
 static bool guard_enter(struct rpmsg_runtime *rt, lua_State *L, const char *what)
 {
-	if (!chain_push(rt, L))
+	if (!rpmsg_guard_chain_push(rt, L))
 		return false;
 	if (rt->depth > 0) {
 		rt->depth = rt->depth + 1;
@@ -317,11 +312,11 @@ static void guard_leave(struct rpmsg_runtime *rt)
 {
 	if (rt->depth > 1) {
 		rt->depth = rt->depth - 1;
-		chain_pop(rt);
+		rpmsg_guard_chain_pop(rt);
 		return;
 	}
 	rt->depth = 0;   /* first: from here the handler leaves us alone */
-	chain_pop(rt);
+	rpmsg_guard_chain_pop(rt);
 	rt->tripped = TRIP_NONE;
 	rt->running = NULL;
 }
@@ -360,8 +355,6 @@ int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults,
 	return status;
 }
 
-static void report_error(struct rpmsg_runtime *rt, const char *what, const char *trace);
-
 int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what)
 {
 	int nres = 0;
@@ -380,125 +373,9 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 	const char *msg = lua_tostring(co, -1);
 	luaL_traceback(rt->L, co, msg ? msg : "(error object is not a string)", 0);
 	rt->handler_errors++;
-	report_error(rt, what, lua_tostring(rt->L, -1));
+	rpmsg_report_error(rt, what, lua_tostring(rt->L, -1));
 	lua_pop(rt->L, 1);
 	return status;
-}
-
-/* ---- coroutine.resume and coroutine.wrap, reachable -------------------- */
-
-/* lua_resume of co from L with the chain kept: a trip hooks co while it runs,
- * and is raised again in L when co returns. Returns what lcorolib's resume
- * does: the number of results moved to L, or -1 with the error on L. */
-static int resume_in_chain(lua_State *L, lua_State *co, int nargs, bool close_on_error,
-			   int *status_out)
-{
-	struct rpmsg_runtime *rt = runtime_of(L);
-	bool tracked = rt && rt->depth > 0;
-	if (tracked && rt->chain_len == CHAIN_MAX)
-		return luaL_error(L, "coroutines nested too deeply for the watchdog");
-	*status_out = LUA_ERRRUN;
-	if (!lua_checkstack(co, nargs)) {
-		lua_pushliteral(L, "too many arguments to resume");
-		return -1;
-	}
-	lua_xmove(L, co, nargs);
-	if (tracked)
-		chain_push(rt, co);
-	int nres;
-	int status = lua_resume(co, L, nargs, &nres);
-	bool failed = status != LUA_OK && status != LUA_YIELD;
-	if (failed) {
-		status = lua_status(co);   /* not an error of co's own when co was dead */
-		if (close_on_error && status != LUA_OK && status != LUA_YIELD)
-			status = lua_resetthread(co);   /* its to-be-closed variables, still guarded */
-	}
-	*status_out = status;
-	if (tracked)
-		chain_pop(rt);
-	if (tracked && rt->tripped)
-		return raise_trip(L, rt);
-	if (failed) {
-		lua_xmove(co, L, 1);
-		return -1;
-	}
-	if (!lua_checkstack(L, nres + 1)) {
-		lua_pop(co, nres);
-		lua_pushliteral(L, "too many results to resume");
-		return -1;
-	}
-	lua_xmove(co, L, nres);
-	return nres;
-}
-
-static int guarded_resume(lua_State *L)
-{
-	lua_State *co = lua_tothread(L, 1);
-	luaL_argexpected(L, co, 1, "thread");
-	int status;
-	int n = resume_in_chain(L, co, lua_gettop(L) - 1, false, &status);
-	if (n < 0) {
-		lua_pushboolean(L, 0);
-		lua_insert(L, -2);
-		return 2;
-	}
-	lua_pushboolean(L, 1);
-	lua_insert(L, -(n + 1));
-	return n + 1;
-}
-
-static int wrapped_call(lua_State *L)
-{
-	lua_State *co = lua_tothread(L, lua_upvalueindex(1));
-	int status;
-	int n = resume_in_chain(L, co, lua_gettop(L), true, &status);
-	if (n >= 0)
-		return n;
-	/* As lcorolib: a string error gets the caller's position. */
-	if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
-		luaL_where(L, 1);
-		lua_insert(L, -2);
-		lua_concat(L, 2);
-	}
-	return lua_error(L);
-}
-
-static int guarded_wrap(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TFUNCTION);
-	lua_State *co = lua_newthread(L);
-	lua_pushvalue(L, 1);
-	lua_xmove(L, co, 1);
-	lua_pushcclosure(L, wrapped_call, 1);
-	return 1;
-}
-
-static void replace_field(lua_State *L, const char *table, const char *name, lua_CFunction fn)
-{
-	if (lua_getglobal(L, table) == LUA_TTABLE) {
-		lua_pushcfunction(L, fn);
-		lua_setfield(L, -2, name);
-	}
-	lua_pop(L, 1);
-}
-
-static void replace_functions(lua_State *L)
-{
-	replace_field(L, "coroutine", "resume", guarded_resume);
-	replace_field(L, "coroutine", "wrap", guarded_wrap);
-	lua_getglobal(L, "xpcall");
-	stock_xpcall = lua_tocfunction(L, -1);
-	lua_pop(L, 1);
-}
-
-void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms)
-{
-	*(struct rpmsg_runtime **)lua_getextraspace(L) = rt;   /* coroutines copy it */
-	rt->handler_timeout_ms = timeout_ms;
-	replace_functions(L);
-	if (timeout_ms > 0 && !rt->has_timer && !start_timer(rt))
-		rpmsg_logf("watchdog: cannot start its timer (%s); handlers run without a time limit",
-			   strerror(errno));
 }
 
 bool rpmsg_guard_interrupt(struct rpmsg_runtime *rt)
@@ -522,84 +399,19 @@ bool rpmsg_guard_clear_interrupt(struct rpmsg_runtime *rt)
 	return pending;
 }
 
-/* ---- errors: raised from run, or logged under a per-source limit ------- */
-
-/* Under rpmsg.run{raise_errors = true} (specs, a stock lua5.4), the first
- * handler error ends the run and is raised from it instead of being logged. */
-static bool raise_from_run(struct rpmsg_runtime *rt, const char *what, const char *trace)
-{
-	if (!rt->raise_errors || !rt->in_run)
-		return false;
-	if (rt->raised_ref == LUA_NOREF) {
-		lua_pushfstring(rt->L, "error in %s: %s", what, trace);
-		rt->raised_ref = luaL_ref(rt->L, LUA_REGISTRYINDEX);
-		loop_stop(rt->loop);
-	}
-	return true;
-}
-
-static void report_unlogged(struct rpmsg_error_source *s)
-{
-	if (s->unlogged)
-		rpmsg_logf("(error in %s repeated %lu more times, not logged: at most %d a second are)",
-			   s->what, s->unlogged, ERRORS_PER_SECOND);
-	s->unlogged = 0;
-}
-
-/* The record of this source, or the least recently used one, reported and
- * taken over. */
-static struct rpmsg_error_source *error_source(struct rpmsg_runtime *rt, const char *what)
-{
-	struct rpmsg_error_source *oldest = &rt->error_sources[0];
-	size_t n = sizeof rt->error_sources / sizeof rt->error_sources[0];
-	for (size_t i = 0; i < n; i++) {
-		struct rpmsg_error_source *s = &rt->error_sources[i];
-		if (strncmp(s->what, what, sizeof s->what - 1) == 0)
-			return s;
-		if (s->window_ms < oldest->window_ms)
-			oldest = s;
-	}
-	report_unlogged(oldest);
-	memset(oldest, 0, sizeof *oldest);
-	snprintf(oldest->what, sizeof oldest->what, "%s", what);
-	return oldest;
-}
-
-static void report_error(struct rpmsg_runtime *rt, const char *what, const char *trace)
-{
-	if (raise_from_run(rt, what, trace))
-		return;
-	struct rpmsg_error_source *s = error_source(rt, what);
-	uint64_t now = rpmsg_now_ms();
-	if (now - s->window_ms >= 1000) {
-		report_unlogged(s);
-		s->window_ms = now;
-		s->logged = 0;
-	}
-	if (s->logged == ERRORS_PER_SECOND) {
-		s->unlogged++;
-		rt->errors_not_logged++;
-		return;
-	}
-	s->logged++;
-	rpmsg_logf("error in %s: %s", what, trace);
-}
-
 bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what)
 {
 	lua_State *L = rt->L;
 	if (rpmsg_pcall(rt, L, nargs, 0, what) == LUA_OK)
 		return true;
 	rt->handler_errors++;
-	report_error(rt, what, lua_tostring(L, -1));
+	rpmsg_report_error(rt, what, lua_tostring(L, -1));
 	lua_pop(L, 1);
 	return false;
 }
 
 void rpmsg_guard_close(struct rpmsg_runtime *rt)
 {
-	for (size_t i = 0; i < sizeof rt->error_sources / sizeof rt->error_sources[0]; i++)
-		report_unlogged(&rt->error_sources[i]);
 	if (rt->has_timer) {
 		timer_delete(rt->timer);
 		guarded[rt->guard_slot] = NULL;

@@ -9,7 +9,7 @@ bool rpmsg_host_take_reload_request(lua_State *L)
 	/* Asked at every loop turn: the pointer the watchdog keeps in the
 	 * state's extra space (rpmsg_host_set_handler_timeout put it there)
 	 * spares a registry lookup. */
-	struct rpmsg_runtime *rt = *(struct rpmsg_runtime **)lua_getextraspace(L);
+	struct rpmsg_runtime *rt = rpmsg_runtime_of_thread(L);
 	bool asked = rt->reload_requested;
 	rt->reload_requested = false;
 	return asked;
@@ -29,10 +29,10 @@ int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what)
  * space, a plain load, and the registry is not touched. */
 bool rpmsg_host_interrupt(lua_State *L)
 {
-	return rpmsg_guard_interrupt(*(struct rpmsg_runtime **)lua_getextraspace(L));
+	return rpmsg_guard_interrupt(rpmsg_runtime_of_thread(L));
 }
 
 bool rpmsg_host_clear_interrupt(lua_State *L)
 {
-	return rpmsg_guard_clear_interrupt(*(struct rpmsg_runtime **)lua_getextraspace(L));
+	return rpmsg_guard_clear_interrupt(rpmsg_runtime_of_thread(L));
 }

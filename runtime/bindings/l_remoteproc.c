@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
-
 static struct rproc *check_rproc(lua_State *L)
 {
 	return luaL_checkudata(L, 1, RPMSG_RPROC_TYPE);

@@ -293,7 +293,7 @@ static int l_alive(lua_State *L)
 
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
-	struct ltask *t = luaL_testudata(L, idx, RPMSG_TASK_TYPE);
+	struct ltask *t = lua_touserdata(L, idx);
 	if (t && t->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
 		cancel(L, t, idx);
 }

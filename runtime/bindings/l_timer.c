@@ -87,7 +87,7 @@ static int l_gc(lua_State *L)
 
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
-	struct ltimer *lt = luaL_testudata(L, idx, RPMSG_TIMER_TYPE);
+	struct ltimer *lt = lua_touserdata(L, idx);
 	/* A commit cancels the old generation's timers, an abort the new one's. */
 	if (lt && lt->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
 		stop(L, lt);

@@ -85,7 +85,7 @@ static int l_cancel(lua_State *L)
 
 void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
-	struct lwatch *w = luaL_testudata(L, idx, RPMSG_WATCH_TYPE);
+	struct lwatch *w = lua_touserdata(L, idx);
 	if (w && w->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
 		cancel(L, w);
 }

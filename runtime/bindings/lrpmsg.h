@@ -23,6 +23,7 @@
 #define RPMSG_TIMER_TYPE "rpmsg.timer"
 #define RPMSG_WATCH_TYPE "rpmsg.watch"
 #define RPMSG_TASK_TYPE "rpmsg.task"
+#define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
 
 struct rpmsg_runtime {
 	lua_State *L;                 /* the thread callbacks run on */
@@ -87,8 +88,10 @@ static inline int rpmsg_current_gen(const struct rpmsg_runtime *rt)
 
 enum rpmsg_retire { RPMSG_RETIRE_COMMIT, RPMSG_RETIRE_ABORT };
 
-/* What a reload does to each kind of object: given the userdata at idx,
- * retire it if the transaction says so. */
+/* What the end of a reload does to the object at idx, whatever its kind
+ * (l_module.c lists the kinds); each kind's own step below, given its
+ * userdata at idx. */
+void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
@@ -96,6 +99,10 @@ void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 /* Calls fn on every anchored object (endpoints, timers, watches). */
 void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
 
+/* The state's runtime, NULL before require "rpmsg" (l_runtime.c). */
+struct rpmsg_runtime *rpmsg_runtime_find(lua_State *L);
+/* Makes the runtime userdata on top (popped) the state's, with no anchors. */
+void rpmsg_runtime_set(lua_State *L);
 /* The state's runtime; raises if there is none or it was shut down. */
 struct rpmsg_runtime *rpmsg_runtime(lua_State *L);
 /* Raises "rpmsg: the module was shut down" once rt was finalized: userdata
@@ -137,13 +144,34 @@ void rpmsg_task_resume(struct ltask *t, int nargs);
  * aborts the running chunk. Replaces coroutine.resume and coroutine.wrap in
  * L with versions the watchdog can reach through. */
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms);
+/* The runtime rpmsg_guard_install left in the state's extra space (a plain
+ * load: signal handlers use it), NULL if none. */
+static inline struct rpmsg_runtime *rpmsg_runtime_of_thread(lua_State *L)
+{
+	return *(struct rpmsg_runtime **)lua_getextraspace(L);
+}
+#define RPMSG_CHAIN_MAX (int)(sizeof ((struct rpmsg_runtime *)0)->chain / sizeof(lua_State *))
+/* The watchdog's parts that l_coroutine.c uses: the chain of running
+ * threads (false: too deep), the error a trip raises, its timer (false:
+ * none, errno says why), and which function is Lua's own xpcall. */
+bool rpmsg_guard_chain_push(struct rpmsg_runtime *rt, lua_State *L);
+void rpmsg_guard_chain_pop(struct rpmsg_runtime *rt);
+int rpmsg_guard_raise_trip(lua_State *L, struct rpmsg_runtime *rt);
+bool rpmsg_guard_start_timer(struct rpmsg_runtime *rt);
+void rpmsg_guard_know_xpcall(lua_CFunction xpcall);
 /* From a signal handler: aborts the chunk running in rt ("interrupted!").
  * Returns false, and leaves rt->idle_interrupt set, when nothing ran. */
 bool rpmsg_guard_interrupt(struct rpmsg_runtime *rt);
 /* Clears the interrupt that came while nothing ran; true if there was one. */
 bool rpmsg_guard_clear_interrupt(struct rpmsg_runtime *rt);
-/* At the runtime's end: stops the timer, writes the errors still counted. */
+/* At the runtime's end: stops the timer. */
 void rpmsg_guard_close(struct rpmsg_runtime *rt);
+
+/* A handler's error with its traceback (l_errors.c): raised from
+ * rpmsg.run{raise_errors = true}, else logged under the per-source limit. */
+void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *trace);
+/* At the runtime's end: writes the errors still only counted. */
+void rpmsg_errors_flush(struct rpmsg_runtime *rt);
 
 /* Pushes nil, message, ERRNAME and returns 3: luv's failure convention. */
 int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e);

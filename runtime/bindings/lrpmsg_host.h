@@ -12,6 +12,9 @@
 /* Call before the script can require "rpmsg". */
 void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend);
 int luaopen_rpmsg(lua_State *L);
+/* Opens `rpmsg` if needed, then runs the embedded Lua module `name` (the
+ * generated luaopen_rpmsg_NAME of each lua/NAME.lua call it too). */
+int rpmsg_open_embedded(lua_State *L, const char *name);
 
 /* The watchdog: chunks run through rpmsg_host_pcall and every handler are
  * aborted after ms milliseconds (0: never). */

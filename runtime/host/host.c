@@ -4,7 +4,6 @@
  * endpoints go, adopted endpoints take the new handlers) or abort (whatever
  * the new chunk made goes, the local modules are put back). */
 #include "host.h"
-#include "embedded.h"
 #include "lrpmsg_host.h"
 
 #include <lauxlib.h>

@@ -1,41 +1,21 @@
-/* The `rpmsg` module: its table, the per-state runtime, the one protected
- * call path for every handler, and the loop controls run/stop. */
+/* The `rpmsg` module's entry point, above every type: luaopen_rpmsg, the
+ * runtime's birth and end, the kinds of object listed once, the module
+ * functions (run, stop, log, stats ...) and the embedded Lua modules. */
 #include "lrpmsg.h"
 #include "lrpmsg_host.h"
 #include "embedded.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
-static const char RUNTIME_KEY = 'r';
 static const char HOST_LOOP_KEY = 'l';
 static const char HOST_BACKEND_KEY = 'b';
-static const char ANCHORS_KEY = 'a';
 static const char STATE_KEY = 's';
 
 /* ---- runtime ---------------------------------------------------------- */
-
-struct rpmsg_runtime *rpmsg_runtime(lua_State *L)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
-	struct rpmsg_runtime *rt = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	if (!rt)
-		luaL_error(L, "rpmsg: module not initialised (require \"rpmsg\" first)");
-	rpmsg_check_live(L, rt);
-	return rt;
-}
-
-void rpmsg_check_live(lua_State *L, const struct rpmsg_runtime *rt)
-{
-	if (rt->closed)
-		luaL_error(L, "rpmsg: the module was shut down (the Lua state is closing)");
-}
 
 /* lua_close runs finalizers newest first, so a finalizer made before
  * require "rpmsg" runs after this one: from here on the runtime answers
@@ -46,6 +26,7 @@ static int runtime_gc(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
 	rt->closed = true;
+	rpmsg_errors_flush(rt);
 	rpmsg_guard_close(rt);
 	if (rt->loop)
 		rpmsg_recovery_stop(rt);
@@ -72,7 +53,7 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 	lua_pushcfunction(L, runtime_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
+	rpmsg_runtime_set(L);
 
 	lua_State *main;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -106,90 +87,32 @@ void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend 
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
 }
 
-/* ---- anchors ------------------------------------------------------------ */
+/* ---- the kinds of object ------------------------------------------------ */
 
-void rpmsg_anchor(lua_State *L, int idx)
+/* Every kind of userdata the module makes, listed once: its type name, how
+ * its metatable is made, and what the end of a reload does to one (NULL:
+ * nothing, it belongs to no generation). */
+static const struct kind {
+	const char *name;
+	void (*open)(lua_State *L);
+	void (*retire)(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+} kinds[] = {
+	{ RPMSG_CTRL_TYPE, rpmsg_ctrl_register, NULL },
+	{ RPMSG_ENDPOINT_TYPE, rpmsg_endpoint_register, rpmsg_endpoint_retire },
+	{ RPMSG_TIMER_TYPE, rpmsg_timer_register, rpmsg_timer_retire },
+	{ RPMSG_WATCH_TYPE, rpmsg_watch_register, rpmsg_watch_retire },
+	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire },
+	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL },
+	{ NULL, NULL, NULL },
+};
+
+void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
-	idx = lua_absindex(L, idx);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
-	lua_pushvalue(L, idx);
-	lua_rawsetp(L, -2, lua_topointer(L, idx));
-	lua_pop(L, 1);
-}
-
-void rpmsg_unanchor(lua_State *L, void *p)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
-	if (lua_istable(L, -1)) {
-		lua_pushnil(L);
-		lua_rawsetp(L, -2, p);
-	}
-	lua_pop(L, 1);
-}
-
-void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx)
-{
-	/* Copied first: fn may close objects, which edits the anchor table. */
-	lua_newtable(L);
-	int list = lua_gettop(L);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
-	lua_Integer n = 0;
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		lua_rawseti(L, list, ++n);
-	}
-	lua_pop(L, 1);
-	for (lua_Integer i = 1; i <= n; i++) {
-		lua_rawgeti(L, list, i);
-		fn(L, lua_gettop(L), ctx);
-		lua_settop(L, list);
-	}
-	lua_pop(L, 1);
-}
-
-int rpmsg_push_anchored(lua_State *L, const void *p)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
-	int type = lua_rawgetp(L, -1, p);
-	lua_remove(L, -2);
-	return type;
-}
-
-/* ---- errors and logging ------------------------------------------------ */
-
-int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e)
-{
-	lua_pushnil(L);
-	lua_pushstring(L, e->msg);
-	const char *name = strerrorname_np(e->code);
-	if (name)
-		lua_pushstring(L, name);
-	else
-		lua_pushinteger(L, e->code);
-	return 3;
-}
-
-int rpmsg_raise(lua_State *L, const struct rpmsg_err *e)
-{
-	return luaL_error(L, "%s", e->msg);
-}
-
-void rpmsg_logf(const char *fmt, ...)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct tm tm;
-	localtime_r(&tv.tv_sec, &tm);
-	char line[2048];
-	int n = snprintf(line, sizeof line, "[%02d:%02d:%02d.%03ld] ", tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (long)(tv.tv_usec / 1000));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	va_end(ap);
-	/* One write per line, so lines from two processes do not interleave. */
-	fprintf(stderr, "%s\n", line);
-	fflush(stderr);
+	for (const struct kind *k = kinds; k->name; k++)
+		if (k->retire && luaL_testudata(L, idx, k->name)) {
+			k->retire(L, idx, rt, how);
+			return;
+		}
 }
 
 /* ---- module functions ----------------------------------------------------- */
@@ -412,21 +335,13 @@ static void preload_embedded(lua_State *L)
 
 int luaopen_rpmsg(lua_State *L)
 {
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);
-	struct rpmsg_runtime *rt = lua_touserdata(L, -1);
-	lua_pop(L, 1);
+	struct rpmsg_runtime *rt = rpmsg_runtime_find(L);
 	if (rt) {
 		rpmsg_check_live(L, rt);
 	} else {
-		lua_newtable(L);
-		lua_rawsetp(L, LUA_REGISTRYINDEX, &ANCHORS_KEY);
 		rt = runtime_new(L);
-		rpmsg_ctrl_register(L);
-		rpmsg_endpoint_register(L);
-		rpmsg_timer_register(L);
-		rpmsg_watch_register(L);
-		rpmsg_task_register(L);
-		rpmsg_remoteproc_register(L);
+		for (const struct kind *k = kinds; k->name; k++)
+			k->open(L);
 		preload_embedded(L);
 	}
 	push_functions(L, rt);
