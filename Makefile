@@ -45,7 +45,7 @@ EDIT_LIBS   = $(shell pkg-config --exists libedit && pkg-config --libs libedit)
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test test-kernel bench install clean asan ctests deps test-deps fuzz fuzz-build
+.PHONY: all run test test-kernel bench install clean asan ctests deps test-deps fuzz fuzz-build valgrind
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
@@ -131,6 +131,11 @@ test: all asan ctests
 
 test-kernel: all
 	tests/run-all kernel
+
+# The specs that start rpmsg-lua, each rpmsg-lua under valgrind: any memory
+# error or definite leak fails; ends with "valgrind: clean" or the reports.
+valgrind: all
+	tests/run-valgrind
 
 bench: all
 	tests/bench/run

@@ -36,13 +36,7 @@ end
 
 -- A script in a folder of its own: the host reloads on any .lua file
 -- changing beside the script, and /tmp sees many.
-local function own_script(source)
-  local path = tmpdir() .. "/app.lua"
-  local f = assert(io.open(path, "w"))
-  f:write(source)
-  f:close()
-  return path
-end
+local own_script = helper.script   -- a folder of its own: nothing else reloads it
 
 describe("queued sends when an endpoint closes", function()
   it("ep:close() sends what the transport takes and reports the rest, with count and name", function()

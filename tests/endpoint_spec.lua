@@ -74,9 +74,13 @@ describe("endpoint", function()
 
   it("queues host-level sends that meet EAGAIN and delivers them in order", function()
     local got = {}
-    b.on_message = function(msg) got[#got + 1] = msg end
-    a.on_close = function() end   -- makes `a` a loop endpoint: its sends queue
     local accepted, err, code = 0, nil, nil
+    b.on_message = function(msg)
+      got[#got + 1] = msg
+      assert.equal(tostring(#got), msg)   -- in order, none lost or repeated
+      if #got == accepted then rpmsg.stop() end
+    end
+    a.on_close = function() end   -- makes `a` a loop endpoint: its sends queue
     repeat
       local ok
       ok, err, code = a:send(tostring(accepted + 1))
@@ -86,10 +90,7 @@ describe("endpoint", function()
     assert.is_true(accepted > 256)
     assert.equal("EAGAIN", code)
     assert.matches("256 messages already wait for a transmit buffer; nothing was sent", err)
-    local t = rpmsg.every(5, function() if #got == accepted then rpmsg.stop() end end)
-    local guard = rpmsg.after(5000, rpmsg.stop)
-    rpmsg.run()
-    t:cancel(); guard:cancel()
+    helper.run(rpmsg, 5000)
     assert.equal(accepted, #got)
     for i = 1, accepted do assert.equal(tostring(i), got[i]) end
   end)
@@ -117,6 +118,7 @@ end)
 describe("endpoint in the loop", function()
   it("dispatches each message to on_message with the endpoint", function()
     local a, b = rpmsg.pair()
+    finally(function() a:close(); b:close() end)   -- also when it fails
     local got = {}
     b.on_message = function(msg, ep)
       got[#got + 1] = msg
@@ -124,13 +126,13 @@ describe("endpoint in the loop", function()
       if #got == 3 then rpmsg.stop() end
     end
     a:send("1"); a:send(""); a:send("3")
-    rpmsg.run()
+    helper.run(rpmsg, 2000)
     assert.same({"1", "", "3"}, got)
-    a:close(); b:close()
   end)
 
   it("fires on_close once, with the reason, when the remote goes", function()
     local a, b = rpmsg.pair()
+    finally(function() a:close(); b:close() end)   -- also when it fails
     local reasons = {}
     b.on_message = function() end
     b.on_close = function(reason) reasons[#reasons + 1] = reason end
@@ -144,6 +146,7 @@ describe("endpoint in the loop", function()
 
   it("fires on_close(\"destroyed\") once on destroy, and the fd stays dead", function()
     local a, b = rpmsg.pair()
+    finally(function() a:close(); b:close() end)   -- also when it fails
     local reasons = {}
     a.on_close = function(reason) reasons[#reasons + 1] = reason end
     assert.is_true(a:destroy())
@@ -154,16 +157,15 @@ describe("endpoint in the loop", function()
     local msg, e = a:recv(100, 0)
     assert.is_nil(msg)
     assert.matches("closed %(destroyed%)", e)
-    a:close(); b:close()
   end)
 
   it("leaves messages queued while there is no on_message", function()
     local a, b = rpmsg.pair()
+    finally(function() a:close(); b:close() end)   -- also when it fails
     a:send("kept")
     b.on_close = function() end
     helper.settle(rpmsg, 30)
     assert.equal("kept", b:recv(100, 0))
-    a:close(); b:close()
   end)
 end)
 

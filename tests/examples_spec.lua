@@ -24,6 +24,7 @@ describe("example", function()
     local status, _, err = host({"--sim", "scripts/sim/echo_fw.lua", "scripts/echo.lua", "3"})
     assert.equal(0, status)
     assert_in_order(err, {'echo 1: "hello 1"', 'echo 3: "hello 3"', "all 3 echoes received"})
+    helper.assert_no_handler_error(err)
   end)
 
   it("heartbeat: raises one alarm when the remote hangs, and sees it come back", function()
@@ -35,6 +36,7 @@ describe("example", function()
       "remote answering again after", "pong 14\n", "heartbeat done: 14 pings"})
     assert.equal(1, count(err, "ALARM"))
     assert.matches("alarms raised: 1\n", err)
+    helper.assert_no_handler_error(err)
   end)
 
   it("sensor: decodes the struct samples and prints them as CSV", function()
@@ -55,6 +57,7 @@ describe("example", function()
       last_time = tonumber(time)
     end
     assert.matches("10 samples (0 malformed): temperature min 20.250, max 22.500, mean 21.375 °C", err, 1, true)
+    helper.assert_no_handler_error(err)
   end)
 
   it("sensor: logs a malformed sample, naming the field, and goes on", function()
@@ -72,6 +75,7 @@ describe("example", function()
     assert.matches("malformed sample dropped: struct 'sample': message too short: field 'temp_mc' (i32) at offset 8",
       err, 1, true)
     assert.equal("seq,time_ms,temp_c,humidity_pct,ok\n1,5,21.500,42.00,yes\n", out)
+    helper.assert_no_handler_error(err)
   end)
 
   it("rpc_client: calls, a remote error, a timeout with its late reply, ten calls at once", function()
@@ -86,6 +90,7 @@ describe("example", function()
       "calls: 14, timeouts: 1, late replies dropped: 1",
     }, "\n") .. "\n", out)
     assert.matches("rpc: endpoint 'rpc-client': late reply to call 4 dropped", err, 1, true)
+    helper.assert_no_handler_error(err)
   end)
 
   describe("bridge", function()
@@ -103,7 +108,7 @@ describe("example", function()
           q(prefix .. ".in"), q(prefix .. ".out")),
         ("timeout 10 sh -c 'cat \"$1\" > \"$2\"' sh %s %s"):format(q(input), q(prefix .. ".in")),
         ("timeout 10 head -n 5 %s"):format(q(prefix .. ".out")),
-        "kill -TERM $pid; wait $pid",
+        helper.stop_pid("TERM"),
       }, "\n"))
       local f = io.open(log)
       local err = f and f:read("a") or ""
@@ -116,6 +121,7 @@ describe("example", function()
         "burst 1/3", "burst 2/3", "burst 3/3",
       }, "\n") .. "\n", out)
       assert.matches("bridge: " .. prefix .. ".in -> co-processor -> " .. prefix .. ".out", err, 1, true)
+      helper.assert_no_handler_error(err)
     end)
 
     it("fd: an inherited SOCK_SEQPACKET carries binary messages both ways, and its close stops the bridge", function()
@@ -153,6 +159,7 @@ sys.stderr.write(err)
         "0",
       }, "\n") .. "\n", out)
       assert.matches("bridge: local peer on fd %d+ went away", err)
+      helper.assert_no_handler_error(err)
     end)
   end)
 end)

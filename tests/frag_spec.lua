@@ -1,7 +1,7 @@
 -- rpmsg.frag: payloads up to the limit cross 496-byte messages intact, and
 -- a damaged message (lost, repeated, interleaved or corrupt fragments) is
 -- reported and never delivered.
-require "tests.helper"
+local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local frag = require "rpmsg.frag"
 
@@ -12,13 +12,12 @@ local function payload(n, seed)
   return table.concat(t)
 end
 
--- Runs the loop until done() is true (checked every 5 ms), or 10 s pass.
+-- Runs the loop until done() is true (checked every 5 ms); fails the spec on
+-- a handler or task error, or when 10 s pass first.
 local function run_until(done)
   local t = rpmsg.every(5, function() if done() then rpmsg.stop() end end)
-  local guard = rpmsg.after(10000, rpmsg.stop)
-  rpmsg.run()
+  helper.run(rpmsg, 10000)
   t:cancel()
-  guard:cancel()
 end
 
 -- Feeds fragments to a fresh reassembler; returns what it delivered and reported.
@@ -42,7 +41,7 @@ end
 describe("rpmsg.frag", function()
   local a, b
   before_each(function() a, b = rpmsg.pair() end)
-  after_each(function() a:close(); b:close() end)
+  after_each(function() helper.cancel_armed(); a:close(); b:close() end)   -- leftovers never run into the next spec
 
   it("carries 64 KiB and the sizes around a fragment's edge across endpoints intact", function()
     local sizes = {0, 1, 479, 480, 481, 496, 4096, 65535, 65536}
@@ -96,9 +95,9 @@ describe("rpmsg.frag", function()
     for i = 1, 6 do sent[i] = payload(65536, i) end
     local sleep, naps = rpmsg.sleep, 0
     rpmsg.sleep = function(ms) naps = naps + 1; return sleep(ms) end
+    finally(function() rpmsg.sleep = sleep end)
     for i = 1, 6 do rpmsg.spawn(function() assert(frag.send(a, sent[i])) end) end
     run_until(function() return #got == 6 end)
-    rpmsg.sleep = sleep
     assert.is_true(naps > 0, "the send queue never filled: the test proves nothing")
     assert.same({}, errors)
     local seen = {}

@@ -14,7 +14,8 @@ describe("timers", function()
       assert.equal(every, t)
       if ticks == 3 then t:cancel() end
     end)
-    rpmsg.run()   -- returns once no timer is left
+    rpmsg.after(60, rpmsg.stop)
+    helper.run(rpmsg, 2000)
     assert.same({"after10", "after30"}, log)
     assert.equal(3, ticks)
     assert.is_false(every:active())
@@ -22,8 +23,14 @@ describe("timers", function()
 
   it("fire timers due at the same time in the order they were set", function()
     local log = {}
-    for i = 1, 20 do rpmsg.after(5, function() log[#log + 1] = i end) end
-    rpmsg.run()
+    for i = 1, 20 do
+      rpmsg.after(5, function()
+        log[#log + 1] = i
+        assert.equal(#log, i)
+        if i == 20 then rpmsg.stop() end
+      end)
+    end
+    helper.run(rpmsg, 2000)
     for i = 1, 20 do assert.equal(i, log[i]) end
   end)
 
@@ -32,15 +39,19 @@ describe("timers", function()
     local victim
     rpmsg.after(1, function() victim:cancel() end)
     victim = rpmsg.after(1, function() fired = true end)
-    rpmsg.run()
+    rpmsg.after(20, rpmsg.stop)
+    helper.run(rpmsg, 2000)
     assert.is_false(fired)
   end)
 
   it("keep firing while the script holds no reference", function()
     local ticks = 0
-    rpmsg.every(2, function(t) ticks = ticks + 1; if ticks == 5 then t:cancel() end end)
+    rpmsg.every(2, function(t)
+      ticks = ticks + 1
+      if ticks == 5 then t:cancel(); rpmsg.stop() end
+    end)
     collectgarbage(); collectgarbage()
-    rpmsg.run()
+    helper.run(rpmsg, 2000)
     assert.equal(5, ticks)
   end)
 
@@ -54,8 +65,44 @@ end)
 describe("run and stop", function()
   it("stop ends run from a handler", function()
     local t = rpmsg.every(1, function() rpmsg.stop() end)
-    assert.is_true(rpmsg.run())
+    assert.is_true(rpmsg.run{timeout = 2000, raise_errors = true})
     t:cancel()
+  end)
+
+  it("run returns once no timer is left", function()
+    -- in a process of its own, which timeout ends if run never returns
+    local status, out, err = helper.sh(("timeout -s KILL 10 lua5.4 -e %s"):format(helper.q(
+      "package.cpath = '" .. helper.build .. "/?.so;' .. package.cpath " ..
+      "local rpmsg = require 'rpmsg' " ..
+      "local ticks, after = 0, false " ..
+      "rpmsg.after(10, function() after = true end) " ..
+      "rpmsg.every(5, function(t) ticks = ticks + 1; if ticks == 3 then t:cancel() end end) " ..
+      "print(rpmsg.run(), ticks, after)")))
+    assert.equal(0, status, err)
+    assert.equal("true\t3\ttrue\n", out)
+  end)
+
+  it("run{timeout = ms} ends with nil, \"timeout\", \"ETIMEDOUT\"", function()
+    local t = rpmsg.every(5, function() end)
+    local t0 = rpmsg.now()
+    local ok, err, code = rpmsg.run{timeout = 50, raise_errors = true}
+    t:cancel()
+    assert.same({nil, "timeout", "ETIMEDOUT"}, {ok, err, code})
+    assert.is_true(rpmsg.now() - t0 >= 45)
+  end)
+
+  it("run{raise_errors = true} ends at the first handler error and raises it", function()
+    local later = false
+    rpmsg.after(1, function() error("first failure") end)
+    rpmsg.after(30, function() later = true; rpmsg.stop() end)
+    local before = rpmsg.stats().handler_errors
+    local ok, err = pcall(rpmsg.run, {timeout = 2000, raise_errors = true})
+    assert.is_false(ok)
+    assert.matches("error in rpmsg.after callback: .*: first failure", err)
+    assert.is_false(later)
+    assert.equal(before + 1, rpmsg.stats().handler_errors)
+    helper.run(rpmsg, 2000)   -- what was left still runs
+    assert.is_true(later)
   end)
 end)
 
@@ -68,8 +115,9 @@ describe("watch", function()
       assert.matches("r", events)
       got = pipe:read("a")
       w:cancel()
+      rpmsg.stop()
     end)
-    rpmsg.run()
+    helper.run(rpmsg, 5000)
     pipe:close()
     assert.equal("from a child", got)
   end)
@@ -82,9 +130,10 @@ describe("watch", function()
       assert.equal(b.fd, fd)
       got = b:recv()
       w:cancel()
+      rpmsg.stop()
     end)
     a:send("via watch")
-    rpmsg.run()
+    helper.run(rpmsg, 5000)
     assert.equal("via watch", got)
     a:close(); b:close()
   end)
@@ -112,9 +161,10 @@ describe("handler errors", function()
       end
       if sent == 1000 then sent = sent + 1; a:send("good") end
     end)
-    local guard = rpmsg.after(10000, rpmsg.stop)
-    rpmsg.run()
-    pump:cancel(); guard:cancel()
+    -- handler errors are wanted here: a plain run, only bounded in time
+    local ok, err = rpmsg.run{timeout = 10000}
+    pump:cancel()
+    assert.is_true(ok, err)
     assert.equal(1, served)
     assert.equal(1000, rpmsg.stats().handler_errors - before)
     a:close(); b:close()

@@ -30,7 +30,7 @@ describe("rpmsg.rpc", function()
       big = function(p) return ("x"):rep(tonumber(p)) end,
     }
   end)
-  after_each(function() a:close(); b:close() end)
+  after_each(function() helper.cancel_armed(); a:close(); b:close() end)   -- leftovers never run into the next spec
 
   it("returns the reply to a call", function()
     assert.same({"re:hello", n = 1}, run_task(function() return client:call("echo", "hello") end))
@@ -97,6 +97,9 @@ describe("rpmsg.rpc", function()
     end)
     assert.same({nil, "endpoint closed (remote gone)", "EPIPE", n = 3}, r)
   end)
+
+  pending("drops, with a log line, the reply of a handler whose own endpoint was closed while it ran "
+    .. "(today lua/rpc.lua:90 send_frame raises 'attempt to use a closed endpoint' from the server task)")
 
   it("returns the send error when the remote is already gone", function()
     b:close()
@@ -231,5 +234,6 @@ describe("rpmsg.rpc under rpmsg-lua", function()
     assert.equal(0, status)
     assert.equal("nil\ttimeout\tETIMEDOUT\n", out)
     assert.matches("rpc: endpoint 'cli': late reply to call 1 dropped", err, 1, true)
+    helper.assert_no_handler_error(err)
   end)
 end)

@@ -8,7 +8,7 @@ describe("rpmsg.spawn", function()
     a, b = rpmsg.pair()
     b.on_message = function(m) if m ~= "ignore me" then b:send("re:" .. m) end end
   end)
-  after_each(function() a:close(); b:close() end)
+  after_each(function() helper.cancel_armed(); a:close(); b:close() end)   -- leftovers never run into the next spec
 
   local function run_task(fn) return helper.run_task(rpmsg, fn) end
 
@@ -55,11 +55,14 @@ describe("rpmsg.spawn", function()
   it("serves waiting coroutines in order", function()
     local order = {}
     for i = 1, 3 do
-      rpmsg.spawn(function() local m = a:receive(1000); order[#order + 1] = i .. "=" .. m end)
+      rpmsg.spawn(function()
+        local m = assert(a:receive(1000))
+        order[#order + 1] = i .. "=" .. m
+        if #order == 3 then rpmsg.stop() end
+      end)
     end
     a:send("x"); a:send("y"); a:send("z")
-    rpmsg.every(5, function(t) if #order == 3 then t:cancel(); rpmsg.stop() end end)
-    rpmsg.run()
+    helper.run(rpmsg, 5000)
     assert.same({"1=re:x", "2=re:y", "3=re:z"}, order)
   end)
 
@@ -75,7 +78,8 @@ describe("rpmsg.spawn", function()
     local before = rpmsg.stats().handler_errors
     rpmsg.spawn(function() rpmsg.sleep(1); error("coroutine failed") end)
     rpmsg.after(30, rpmsg.stop)
-    rpmsg.run()
+    -- the error is wanted here: a plain run, only bounded in time
+    assert.is_true(rpmsg.run{timeout = 5000})
     assert.equal(before + 1, rpmsg.stats().handler_errors)
   end)
 
@@ -93,8 +97,7 @@ describe("rpmsg.spawn", function()
     assert.is_true(task:wake("a", nil, 3))
     assert.is_false(task:wake("twice"))   -- not suspended any more
     assert.is_nil(got)                    -- resumed from the loop, not inside wake
-    rpmsg.after(20, rpmsg.stop)
-    rpmsg.run()
+    helper.settle(rpmsg, 20)
     assert.same({"a", nil, 3, n = 3}, got)
     assert.is_nil(rpmsg.current())
   end)
@@ -109,8 +112,7 @@ describe("rpmsg.spawn", function()
     local task = rpmsg.spawn(function() rpmsg.sleep(20); after = true end)
     assert.is_true(task:alive())
     task:cancel()
-    rpmsg.after(50, rpmsg.stop)
-    rpmsg.run()
+    helper.settle(rpmsg, 50)
     assert.is_false(after)
     assert.is_false(task:alive())
   end)
@@ -128,8 +130,9 @@ describe("reload and coroutines", function()
       if n == 1 then rpmsg.after(30, rpmsg.reload) end
       if n == 2 then rpmsg.after(100, function() print("last from", rpmsg.state.last); rpmsg.stop() end) end
     ]])
-    local status, out = helper.host({app})
-    assert.equal(0, status)
+    local status, out, err = helper.host({app})
+    assert.equal(0, status, err)
     assert.equal("last from\t2\n", out)
+    helper.assert_no_handler_error(err)
   end)
 end)

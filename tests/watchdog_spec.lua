@@ -7,20 +7,12 @@
 local helper = require "tests.helper"
 local q = helper.q
 
--- Scripts live in a folder of their own: the host reloads on any .lua
--- written next to its script, and /tmp is everybody's.
+-- Each script in a folder of its own (helper.script); this one holds the
+-- REPL's pipes.
 local dir = os.tmpname()
 os.remove(dir)
 assert(os.execute("mkdir " .. q(dir)))
-local count = 0
-local function script(source)
-  count = count + 1
-  local path = ("%s/s%d.lua"):format(dir, count)
-  local f = assert(io.open(path, "w"))
-  f:write(source)
-  f:close()
-  return path
-end
+local script = helper.script
 
 -- A firmware that sends each of its arguments, then "next".
 local function firmware(...)

@@ -41,6 +41,7 @@ describe("kernel: recovery", function()
     ]])
     local status, out, err = helper.host({app}, 60)
     assert.equal(0, status, err)
+    helper.assert_no_handler_error(err)
     for i = 1, 2 do
       local mine = {}
       for line in out:gmatch("[^\n]+") do

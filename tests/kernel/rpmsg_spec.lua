@@ -225,14 +225,14 @@ describe("kernel: the remote going away", function()
     for i, src in ipairs{1400, 1402} do
       local ep = assert(rpmsg.endpoint{name = "gone-" .. i, src = src, dst = src + 1, recover = false})
       ep.on_message = function() end
-      ep.on_close = function(reason) reasons[#reasons + 1] = reason end
+      ep.on_close = function(reason)
+        reasons[#reasons + 1] = reason
+        if #reasons == 2 then rpmsg.stop() end
+      end
       eps[i] = ep
     end
     backend_down()
-    local guard = rpmsg.after(3000, rpmsg.stop)
-    local check = rpmsg.every(10, function() if #reasons == 2 then rpmsg.stop() end end)
-    rpmsg.run()
-    guard:cancel(); check:cancel()
+    helper.run(rpmsg, 3000)
     assert.same({"remote gone", "remote gone"}, reasons)
     for _, ep in ipairs(eps) do
       local ok, err, code = ep:send("anyone?")
@@ -279,6 +279,7 @@ describe("kernel: rpmsg-lua", function()
     local status, _, err = helper.host({"scripts/echo.lua", "10"}, 60)
     assert.equal(0, status, err)
     assert.matches("all 10 echoes received", err)
+    helper.assert_no_handler_error(err)
     assert.same({}, named("echo-client"))
   end)
 
@@ -293,10 +294,11 @@ describe("kernel: rpmsg-lua", function()
       assert(ctrl:create_endpoint("term-low", 1510, 1511))   -- low level, never opened
       print("ready"); io.stdout:flush()
     ]])
-    local status, out = helper.sh(("%s %s & pid=$!; sleep 1; ls %s > /tmp/during; kill -TERM $pid; wait $pid")
+    local status, out, err = helper.sh(("%s %s & pid=$!; sleep 1; ls %s > /tmp/during; kill -TERM $pid; wait $pid")
       :format(q(helper.bin), q(app), SYS))
-    assert.equal(0, status)
+    assert.equal(0, status, err)
     assert.equal("ready\n", out)
+    helper.assert_no_handler_error(err)
     local during = io.open("/tmp/during"):read("a")
     assert.equal(4, select(2, during:gsub("rpmsg%d+", "")))
     for _, name in ipairs{"term-1", "term-2", "term-3", "term-low"} do
