@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # rpmsg-lua: build, run, test, bench, install.
 # `make` builds build/rpmsg-lua and build/rpmsg.so; `make test` runs every
 # suite (busted, C, sanitizers, the real kernel under QEMU) and ends with one

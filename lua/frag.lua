@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.frag: payloads bigger than one 496-byte RPMsg message, sent as a
 -- numbered run of fragments and put back together on the other side.
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.host: the Lua side of script generations in the rpmsg-lua host.
 -- The host (runtime/host/host.c) drives the transaction in C; these helpers do
 -- the table work around it.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.list: `rpmsg-lua list [--json]`, what the kernel has now: control
 -- devices, endpoints (with their /dev nodes) and remoteprocs, as a table for
 -- people or as JSON for scripts.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.repl: the read-eval-print logic shared by the terminal REPL
 -- (rpmsg-lua -i) and the console sessions (rpmsg-lua --console PATH). It
 -- follows lua.c: prompts "> " and ">> ", an expression prints its values, and

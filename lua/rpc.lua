@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.rpc: request/response over one endpoint.
 --
 --   local rpc = require "rpmsg.rpc"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.struct: declare a binary message layout once, then encode and decode
 -- it. A thin layer over string.pack: the layout is checked when declared,
 -- encode raises naming the field and what it expected (a bug in our code),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one clock of the runtime: CLOCK_MONOTONIC in milliseconds, for the
  * loop's timers, blocking waits and the watchdog. */
 #ifndef RPMSG_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Formatting of device- and loop-layer errors. */
 #include "rpmsg_err.h"
 

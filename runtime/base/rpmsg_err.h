@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Error reports of the device and loop layers: an errno and a sentence that
  * names what failed. The bindings turn them into `nil, message, ERRNAME`. */
 #ifndef RPMSG_ERR_H

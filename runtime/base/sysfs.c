@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Roots of /dev and /sys, attribute reading, and what sysfs says a
  * character device is. */
 #include "sysfs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where the kernel's files are: /dev and /sys, or the roots named by
  * RPMSG_DEV_ROOT and RPMSG_SYSFS_ROOT, so tests can point them at a
  * prepared tree. Small helpers to read sysfs attributes. */

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Build tool: writes the C files that hold the Lua parts of the runtime
 -- (lua/) so the binary and rpmsg.so need no files at run time.
 --   lua5.4 runtime/bindings/embed.lua data OUT.c lua/a.lua lua/b.lua ...

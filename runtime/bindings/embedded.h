@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Lua parts of the runtime, compiled into the binary and rpmsg.so by
  * runtime/embed.lua, and offered through package.preload. */
 #ifndef RPMSG_EMBEDDED_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What rpmsg_guard_install puts in a state: its runtime in the state's
  * extra space, where the watchdog's signal handler and every coroutine find
  * it; coroutine.resume and coroutine.wrap that keep the chain of running

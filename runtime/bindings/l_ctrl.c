@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The control-device userdata: rpmsg.open_ctrl(n or path) and its methods
  * create_endpoint, destroy_endpoint and close. Owns one fd, liolib-style:
  * a NULL ctrl marks it closed, and __gc and __close share one function. */
@@ -9,7 +10,7 @@ struct lctrl {
 	struct rpmsg_ctrl *ctrl;
 };
 
-static struct lctrl *check_open(lua_State *L)
+static struct lctrl *ctrl_check_open(lua_State *L)
 {
 	struct lctrl *c = luaL_checkudata(L, 1, RPMSG_CTRL_TYPE);
 	if (!c->ctrl)
@@ -32,9 +33,9 @@ int rpmsg_l_open_ctrl(lua_State *L)
 	return 1;
 }
 
-static int l_create_endpoint(lua_State *L)
+static int ctrl_create_endpoint(lua_State *L)
 {
-	struct lctrl *c = check_open(L);
+	struct lctrl *c = ctrl_check_open(L);
 	struct rpmsg_info info;
 	rpmsg_check_info_args(L, 2, &info);
 	struct rpmsg_err e;
@@ -45,9 +46,9 @@ static int l_create_endpoint(lua_State *L)
 	return 1;
 }
 
-static int l_destroy_endpoint(lua_State *L)
+static int ctrl_destroy_endpoint(lua_State *L)
 {
-	struct lctrl *c = check_open(L);
+	struct lctrl *c = ctrl_check_open(L);
 	struct rpmsg_info info;
 	rpmsg_check_info_args(L, 2, &info);
 	struct rpmsg_err e;
@@ -57,9 +58,9 @@ static int l_destroy_endpoint(lua_State *L)
 	return 1;
 }
 
-static int channel(lua_State *L, bool create)
+static int ctrl_channel(lua_State *L, bool create)
 {
-	struct lctrl *c = check_open(L);
+	struct lctrl *c = ctrl_check_open(L);
 	struct rpmsg_info info;
 	rpmsg_check_info_args(L, 2, &info);
 	struct rpmsg_err e;
@@ -69,10 +70,10 @@ static int channel(lua_State *L, bool create)
 	return 1;
 }
 
-static int l_create_dev(lua_State *L) { return channel(L, true); }
-static int l_release_dev(lua_State *L) { return channel(L, false); }
+static int ctrl_create_dev(lua_State *L) { return ctrl_channel(L, true); }
+static int ctrl_release_dev(lua_State *L) { return ctrl_channel(L, false); }
 
-static int l_close(lua_State *L)
+static int ctrl_close(lua_State *L)
 {
 	struct lctrl *c = luaL_checkudata(L, 1, RPMSG_CTRL_TYPE);
 	if (c->ctrl) {
@@ -82,7 +83,7 @@ static int l_close(lua_State *L)
 	return 0;
 }
 
-static int l_index(lua_State *L)
+static int ctrl_index(lua_State *L)
 {
 	struct lctrl *c = luaL_checkudata(L, 1, RPMSG_CTRL_TYPE);
 	const char *key = luaL_checkstring(L, 2);
@@ -100,7 +101,7 @@ static int l_index(lua_State *L)
 	return 1;
 }
 
-static int l_tostring(lua_State *L)
+static int ctrl_tostring(lua_State *L)
 {
 	struct lctrl *c = luaL_checkudata(L, 1, RPMSG_CTRL_TYPE);
 	if (c->ctrl)
@@ -113,18 +114,18 @@ static int l_tostring(lua_State *L)
 void rpmsg_ctrl_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "create_endpoint", l_create_endpoint },
-		{ "destroy_endpoint", l_destroy_endpoint },
-		{ "create_dev", l_create_dev },
-		{ "release_dev", l_release_dev },
-		{ "close", l_close },
+		{ "create_endpoint", ctrl_create_endpoint },
+		{ "destroy_endpoint", ctrl_destroy_endpoint },
+		{ "create_dev", ctrl_create_dev },
+		{ "release_dev", ctrl_release_dev },
+		{ "close", ctrl_close },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
-		{ "__index", l_index },
-		{ "__gc", l_close },
-		{ "__close", l_close },
-		{ "__tostring", l_tostring },
+		{ "__index", ctrl_index },
+		{ "__gc", ctrl_close },
+		{ "__close", ctrl_close },
+		{ "__tostring", ctrl_tostring },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, RPMSG_CTRL_TYPE);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rpmsg.endpoint{}: declaring an endpoint creates it through its control
  * device, finds its node and opens it (device_decl.c). During a reload a
  * declaration that matches an endpoint the running generation holds adopts

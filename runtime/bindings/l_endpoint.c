@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The endpoint userdata: its checks and properties, and the methods send,
  * recv (blocking, with a timeout), receive (a task waits), set_flow,
  * destroy and close; the constructors open_endpoint, pair and endpoints.

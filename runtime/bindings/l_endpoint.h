@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private to the endpoint bindings, which call downwards in this order:
  *   l_declare.c         rpmsg.endpoint{}, adoption, the end of a reload
  *   l_endpoint.c        the userdata: checks, properties, methods

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The endpoint's loop side: once it has an on_message, on_close or on_flow
  * field (or a task waits in ep:receive) the loop watches its fd and
  * dispatches each message, to the first waiting task or to on_message; the

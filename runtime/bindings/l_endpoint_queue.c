@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The endpoint's send queue: virtio never reports POLLOUT, so a send that
  * meets EAGAIN waits here and is retried on a timer, in order, and what
  * cannot be sent when the endpoint goes is reported, never dropped

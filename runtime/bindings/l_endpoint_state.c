@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What every part of the endpoint reads: whether it is open, its name for
  * messages, its anchor, and the staging of what a loading script does to an
  * endpoint of the running generation. Calls no other part of the endpoint. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Handler errors: raised from rpmsg.run{raise_errors = true}, or logged,
  * the first few of each second per source (the `what` label) and the rest
  * counted, so a remote that makes a handler fail at will cannot flood the

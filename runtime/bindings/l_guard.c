@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one protected-call path for everything that runs Lua on the loop's
  * behalf (handlers, timers, script chunks, REPL input): a traceback on error,
  * reported through l_errors.c, and the watchdog. The watchdog costs nothing
@@ -143,7 +144,7 @@ void rpmsg_guard_chain_pop(struct rpmsg_runtime *rt)
 
 /* ---- the timer and its signal ----------------------------------------- */
 
-static void arm(struct rpmsg_runtime *rt, int32_t ms)
+static void guard_arm(struct rpmsg_runtime *rt, int32_t ms)
 {
 	if (ms < 1)
 		ms = 1;   /* a zero it_value would disarm */
@@ -198,19 +199,19 @@ static int32_t trip_poll_ms(const struct rpmsg_runtime *rt)
 	return rt->handler_timeout_ms < TRIP_POLL_MS ? rt->handler_timeout_ms : TRIP_POLL_MS;
 }
 
-static void watch(struct rpmsg_runtime *rt)
+static void guard_watch(struct rpmsg_runtime *rt)
 {
 	int now = now_ms32();
 	if (!rt->tripped) {
 		int32_t left = ms_after(rt->deadline, now);
 		if (left > 0) {   /* a newer call: its deadline is later */
-			arm(rt, left);
+			guard_arm(rt, left);
 			return;
 		}
 		rt->tripped_at = now;
 		rt->tripped = TRIP_DEADLINE;
 		hook_chain(rt);
-		arm(rt, trip_poll_ms(rt));
+		guard_arm(rt, trip_poll_ms(rt));
 		return;
 	}
 	int grace = rt->handler_timeout_ms > MIN_GRACE_MS ? rt->handler_timeout_ms : MIN_GRACE_MS;
@@ -220,7 +221,7 @@ static void watch(struct rpmsg_runtime *rt)
 	if (ms_after(now, rt->tripped_at) >= grace)
 		give_up(rt, "");
 	hook_chain(rt);
-	arm(rt, trip_poll_ms(rt));
+	guard_arm(rt, trip_poll_ms(rt));
 }
 
 static void on_timer_signal(int signo, siginfo_t *si, void *uc)
@@ -233,7 +234,7 @@ static void on_timer_signal(int signo, siginfo_t *si, void *uc)
 	if (rt) {
 		rt->timer_armed = 0;
 		if (rt->depth > 0)
-			watch(rt);
+			guard_watch(rt);
 		/* else nothing runs: stay disarmed until the next call */
 	}
 	errno = saved;
@@ -304,7 +305,7 @@ static bool guard_enter(struct rpmsg_runtime *rt, lua_State *L, const char *what
 	/* A steady stream of calls costs one timer syscall per timeout, not
 	 * one per call: an armed timer re-arms itself for the newer call. */
 	if (rt->has_timer && !rt->timer_armed)
-		arm(rt, rt->handler_timeout_ms);
+		guard_arm(rt, rt->handler_timeout_ms);
 	return true;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the host program may ask of the bindings (lrpmsg_host.h): bind a
  * state to its loop and backend, arm the watchdog, run chunks under it, and
  * take the requests a script makes of the host. */

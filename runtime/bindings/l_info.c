@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Argument checking shared by the bindings, and the endpoint_info codec as
  * seen from Lua: encode_info{...} -> 40 bytes, decode_info(bytes) -> table. */
 #include "lrpmsg.h"

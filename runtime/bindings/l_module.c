@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `rpmsg` module's entry point, above every type: luaopen_rpmsg, the
  * runtime's birth and end, the kinds of object listed once, the module
  * functions (run, stop, log, stats ...) and the embedded Lua modules. */
@@ -117,7 +118,7 @@ void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_re
 
 /* ---- module functions ----------------------------------------------------- */
 
-static int l_log(lua_State *L)
+static int module_log(lua_State *L)
 {
 	int n = lua_gettop(L);
 	if (n > 1 || lua_type(L, 1) == LUA_TSTRING) {
@@ -153,7 +154,7 @@ static void run_timed_out(struct loop_timer *t)
  * "ETIMEDOUT"; opts.raise_errors makes the first handler error end the run
  * and raise from it, so a failed assertion inside a handler fails the test
  * that called run() instead of being logged while the test hangs. */
-static int l_run(lua_State *L)
+static int module_run(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	if (rt->hosted)
@@ -216,13 +217,13 @@ static int l_run(lua_State *L)
 	return 1;
 }
 
-static int l_stop(lua_State *L)
+static int module_stop(lua_State *L)
 {
 	loop_stop(rpmsg_runtime(L)->loop);
 	return 0;
 }
 
-static int l_reload(lua_State *L)
+static int module_reload(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	if (!rt->hosted)
@@ -231,13 +232,13 @@ static int l_reload(lua_State *L)
 	return 0;
 }
 
-static int l_now(lua_State *L)
+static int module_now(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)rpmsg_now_ms());
 	return 1;
 }
 
-static int l_stats(lua_State *L)
+static int module_stats(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	lua_createtable(L, 0, 4);
@@ -269,12 +270,12 @@ static const luaL_Reg functions[] = {
 	{ "sleep", rpmsg_l_sleep },
 	{ "suspend", rpmsg_l_suspend },
 	{ "current", rpmsg_l_current },
-	{ "log", l_log },
-	{ "run", l_run },
-	{ "stop", l_stop },
-	{ "now", l_now },
-	{ "reload", l_reload },
-	{ "stats", l_stats },
+	{ "log", module_log },
+	{ "run", module_run },
+	{ "stop", module_stop },
+	{ "now", module_now },
+	{ "reload", module_reload },
+	{ "stats", module_stats },
 	{ NULL, NULL },
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rpmsg.remoteproc(name or index): the co-processor's lifecycle from Lua
  * (state, start, stop, firmware, recovery) and the control device under it;
  * rpmsg.list(): what the kernel has now, for people and for scripts. */
@@ -6,7 +7,7 @@
 
 #include <string.h>
 
-static struct rproc *check_rproc(lua_State *L)
+static struct rproc *remoteproc_check(lua_State *L)
 {
 	return luaL_checkudata(L, 1, RPMSG_RPROC_TYPE);
 }
@@ -30,9 +31,9 @@ int rpmsg_l_remoteproc(lua_State *L)
 }
 
 /* attr() reads; attr(value) writes and returns true. */
-static int attribute(lua_State *L, const char *attr)
+static int remoteproc_attribute(lua_State *L, const char *attr)
 {
-	struct rproc *r = check_rproc(L);
+	struct rproc *r = remoteproc_check(L);
 	struct rpmsg_err e;
 	if (!lua_isnoneornil(L, 2)) {
 		if (rproc_write(r, attr, luaL_checkstring(L, 2), &e) < 0)
@@ -47,40 +48,40 @@ static int attribute(lua_State *L, const char *attr)
 	return 1;
 }
 
-static int l_state(lua_State *L) { lua_settop(L, 1); return attribute(L, "state"); }
-static int l_firmware(lua_State *L) { return attribute(L, "firmware"); }
-static int l_recovery(lua_State *L) { return attribute(L, "recovery"); }
+static int remoteproc_state(lua_State *L) { lua_settop(L, 1); return remoteproc_attribute(L, "state"); }
+static int remoteproc_firmware(lua_State *L) { return remoteproc_attribute(L, "firmware"); }
+static int remoteproc_recovery(lua_State *L) { return remoteproc_attribute(L, "recovery"); }
 
-static int set_state(lua_State *L, const char *value)
+static int remoteproc_set_state(lua_State *L, const char *value)
 {
 	lua_settop(L, 1);
 	lua_pushstring(L, value);
-	return attribute(L, "state");
+	return remoteproc_attribute(L, "state");
 }
 
-static int l_start(lua_State *L)
+static int remoteproc_start(lua_State *L)
 {
 	struct rpmsg_err e;
-	if (rproc_start(check_rproc(L), &e) < 0)
+	if (rproc_start(remoteproc_check(L), &e) < 0)
 		return rpmsg_push_error(L, &e);
 	lua_pushboolean(L, 1);
 	return 1;
 }
-static int l_stop(lua_State *L) { return set_state(L, "stop"); }
+static int remoteproc_stop(lua_State *L) { return remoteproc_set_state(L, "stop"); }
 
-static int l_ctrl(lua_State *L)
+static int remoteproc_ctrl(lua_State *L)
 {
 	struct rpmsg_err e;
-	int idx = rproc_ctrl_index(check_rproc(L), &e);
+	int idx = rproc_ctrl_index(remoteproc_check(L), &e);
 	if (idx < 0)
 		return rpmsg_push_error(L, &e);
 	lua_pushinteger(L, idx);
 	return 1;
 }
 
-static int l_index(lua_State *L)
+static int remoteproc_index(lua_State *L)
 {
-	struct rproc *r = check_rproc(L);
+	struct rproc *r = remoteproc_check(L);
 	const char *key = luaL_checkstring(L, 2);
 	luaL_getmetafield(L, 1, "methods");
 	if (lua_getfield(L, -1, key) != LUA_TNIL)
@@ -94,9 +95,9 @@ static int l_index(lua_State *L)
 	return 1;
 }
 
-static int l_tostring(lua_State *L)
+static int remoteproc_tostring(lua_State *L)
 {
-	struct rproc *r = check_rproc(L);
+	struct rproc *r = remoteproc_check(L);
 	lua_pushfstring(L, "rpmsg.remoteproc '%s' (remoteproc%d)", r->name, r->index);
 	return 1;
 }
@@ -190,18 +191,18 @@ int rpmsg_l_list(lua_State *L)
 void rpmsg_remoteproc_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "state", l_state },
-		{ "start", l_start },
-		{ "stop", l_stop },
-		{ "firmware", l_firmware },
-		{ "recovery", l_recovery },
-		{ "ctrl", l_ctrl },
+		{ "state", remoteproc_state },
+		{ "start", remoteproc_start },
+		{ "stop", remoteproc_stop },
+		{ "firmware", remoteproc_firmware },
+		{ "recovery", remoteproc_recovery },
+		{ "ctrl", remoteproc_ctrl },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, RPMSG_RPROC_TYPE);
-	lua_pushcfunction(L, l_index);
+	lua_pushcfunction(L, remoteproc_index);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, l_tostring);
+	lua_pushcfunction(L, remoteproc_tostring);
 	lua_setfield(L, -2, "__tostring");
 	luaL_newlib(L, methods);
 	lua_setfield(L, -2, "methods");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What every type of the bindings stands on: the per-state runtime, the
  * anchors that keep alive what the loop points at, failures pushed the luv
  * way, and the log. Below every type, it calls none of them. */

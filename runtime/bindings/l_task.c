@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutines in the loop: rpmsg.spawn(fn, ...) runs fn as a task that can
  * wait without blocking the loop, in rpmsg.sleep(ms) or ep:receive(ms).
  * A task is a userdata holding its thread; it is anchored while alive, and a
@@ -27,14 +28,14 @@ struct ltask {
 
 /* Values moved onto a thread need room there; a few thousand arguments are
  * legal Lua, but the thread's stack only grows on request. */
-static void check_room(lua_State *L, lua_State *co, int n, const char *what)
+static void task_check_room(lua_State *L, lua_State *co, int n, const char *what)
 {
 	if (!lua_checkstack(co, n))
 		luaL_error(L, "%s: too many values (%d) for the task's stack", what, n);
 }
 
 /* A task method: raises once the runtime is shut down. */
-static struct ltask *check_task(lua_State *L, int idx)
+static struct ltask *task_check(lua_State *L, int idx)
 {
 	struct ltask *t = luaL_checkudata(L, idx, RPMSG_TASK_TYPE);
 	rpmsg_check_live(L, t->rt);
@@ -67,7 +68,7 @@ bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const 
 
 /* idx: the task userdata on L's stack, which holds the thread (taken from
  * there, not pushed on the thread's own stack, which may be full). */
-static void finish(lua_State *L, struct ltask *t, int idx)
+static void task_finish(lua_State *L, struct ltask *t, int idx)
 {
 	idx = lua_absindex(L, idx);
 	t->done = true;
@@ -81,9 +82,9 @@ static void finish(lua_State *L, struct ltask *t, int idx)
 }
 
 /* Ends a task that is not running: closes its to-be-closed variables. */
-static void end_suspended(lua_State *L, struct ltask *t, int idx)
+static void task_end_suspended(lua_State *L, struct ltask *t, int idx)
 {
-	finish(L, t, idx);
+	task_finish(L, t, idx);
 	int status = lua_resetthread(t->co);
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(t->co, -1);
@@ -102,13 +103,13 @@ void rpmsg_task_resume(struct ltask *t, int nargs)
 	rpmsg_push_anchored(L, t);
 	int status = rpmsg_resume(t->rt, t->co, nargs, "rpmsg.spawn coroutine");
 	if (status != LUA_YIELD)
-		finish(L, t, -1);
+		task_finish(L, t, -1);
 	else if (t->cancelled)
-		end_suspended(L, t, -1);   /* it cancelled itself: back in the loop now */
+		task_end_suspended(L, t, -1);   /* it cancelled itself: back in the loop now */
 	lua_pop(L, 1);
 }
 
-static void timer_fired(struct loop_timer *timer)
+static void task_timer_fired(struct loop_timer *timer)
 {
 	struct ltask *t = (struct ltask *)timer;
 	rpmsg_task_timeout_fn fn = t->on_timeout;
@@ -145,16 +146,16 @@ static void wake_from_sleep(struct ltask *t, void *ctx)
 /* Milliseconds as Lua gives them: any integer from 0 up is honoured (the
  * timer heap counts in uint64), a float must be whole ("number has no
  * integer representation" otherwise), nothing is cast down to an int. */
-static lua_Integer check_ms(lua_State *L, int arg)
+static lua_Integer task_check_ms(lua_State *L, int arg)
 {
 	lua_Integer ms = luaL_checkinteger(L, arg);
 	luaL_argcheck(L, ms >= 0, arg, "milliseconds must not be negative");
 	return ms;
 }
 
-static int l_sleep(lua_State *L)
+static int task_sleep(lua_State *L)
 {
-	lua_Integer ms = check_ms(L, 1);
+	lua_Integer ms = task_check_ms(L, 1);
 	struct ltask *t = rpmsg_task_current(L);
 	if (!t)
 		return luaL_error(L, "rpmsg.sleep must be called inside rpmsg.spawn");
@@ -173,9 +174,9 @@ static void suspend_timed_out(struct ltask *t, void *ctx)
 
 /* rpmsg.suspend([timeout_ms]): waits for task:wake(...), whose values it
  * returns, or returns nil, "timeout", "ETIMEDOUT". */
-static int l_suspend(lua_State *L)
+static int task_suspend(lua_State *L)
 {
-	lua_Integer ms = lua_isnoneornil(L, 1) ? -1 : check_ms(L, 1);   /* -1: no timeout */
+	lua_Integer ms = lua_isnoneornil(L, 1) ? -1 : task_check_ms(L, 1);   /* -1: no timeout */
 	struct ltask *t = rpmsg_task_current(L);
 	if (!t)
 		return luaL_error(L, "rpmsg.suspend must be called inside rpmsg.spawn");
@@ -191,15 +192,15 @@ static void resume_woken(struct ltask *t, void *ctx)
 
 /* task:wake(...): resumes a suspended task with these values, from the loop
  * (never nested inside the caller). False if it was not suspended. */
-static int l_wake(lua_State *L)
+static int task_wake(lua_State *L)
 {
-	struct ltask *t = check_task(L, 1);
+	struct ltask *t = task_check(L, 1);
 	if (t->done || !t->suspended) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
 	int nargs = lua_gettop(L) - 1;
-	check_room(L, t->co, nargs, "task:wake");
+	task_check_room(L, t->co, nargs, "task:wake");
 	t->suspended = false;
 	rpmsg_task_unblock(t);
 	t->wake_nargs = nargs;
@@ -212,7 +213,7 @@ static int l_wake(lua_State *L)
 	return 1;
 }
 
-static int l_current(lua_State *L)
+static int task_current(lua_State *L)
 {
 	struct ltask *t = rpmsg_task_current(L);
 	if (!t)
@@ -221,19 +222,19 @@ static int l_current(lua_State *L)
 	return 1;
 }
 
-static int l_spawn(lua_State *L)
+static int task_spawn(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	int nargs = lua_gettop(L) - 1;
 	lua_State *co = lua_newthread(L);
-	check_room(L, co, nargs + 1, "rpmsg.spawn");
+	task_check_room(L, co, nargs + 1, "rpmsg.spawn");
 	struct ltask *t = lua_newuserdatauv(L, sizeof *t, 1);
 	memset(t, 0, sizeof *t);
 	t->rt = rt;
 	t->co = co;
 	t->gen = rpmsg_current_gen(rt);
-	loop_timer_init(&t->timer, timer_fired, t);
+	loop_timer_init(&t->timer, task_timer_fired, t);
 	luaL_setmetatable(L, RPMSG_TASK_TYPE);
 	lua_pushvalue(L, -2);
 	lua_setiuservalue(L, -2, 1);      /* the task keeps its thread */
@@ -253,40 +254,40 @@ static int l_spawn(lua_State *L)
 
 /* Running, or resumed a coroutine that is running: its thread has frames
  * in progress, which resetting would pull out from under it. */
-static bool is_active(struct ltask *t)
+static bool task_is_active(struct ltask *t)
 {
 	lua_Debug ar;
 	return lua_status(t->co) == LUA_OK && lua_getstack(t->co, 0, &ar);
 }
 
-static void cancel(lua_State *L, struct ltask *t, int idx)
+static void task_stop(lua_State *L, struct ltask *t, int idx)
 {
 	if (t->done)
 		return;
-	if (is_active(t)) {
+	if (task_is_active(t)) {
 		t->cancelled = true;   /* ends when it next yields to the loop */
 		return;
 	}
 	/* An endpoint may still list it as waiting: it skips finished tasks. */
-	end_suspended(L, t, idx);
+	task_end_suspended(L, t, idx);
 }
 
 /* task:cancel(). Of the running task itself it means "return now": it
  * yields to the loop, which ends it there, closing its to-be-closed
  * variables; code after the call does not run. Where it cannot yield (a C
  * boundary such as a table.sort comparator), it ends at its next wait. */
-static int l_cancel(lua_State *L)
+static int task_cancel(lua_State *L)
 {
-	struct ltask *t = check_task(L, 1);
-	cancel(L, t, 1);
+	struct ltask *t = task_check(L, 1);
+	task_stop(L, t, 1);
 	if (t->cancelled && !t->done && t->co == L && lua_isyieldable(L))
 		return lua_yield(L, 0);
 	return 0;
 }
 
-static int l_alive(lua_State *L)
+static int task_alive(lua_State *L)
 {
-	struct ltask *t = check_task(L, 1);
+	struct ltask *t = task_check(L, 1);
 	lua_pushboolean(L, !t->done && !t->cancelled);
 	return 1;
 }
@@ -295,10 +296,10 @@ void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpm
 {
 	struct ltask *t = lua_touserdata(L, idx);
 	if (t && t->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
-		cancel(L, t, idx);
+		task_stop(L, t, idx);
 }
 
-static int l_gc(lua_State *L)
+static int task_gc(lua_State *L)
 {
 	struct ltask *t = rpmsg_task_check(L, 1);
 	if (!t->rt->closed)   /* else the loop and its heap are gone */
@@ -309,22 +310,22 @@ static int l_gc(lua_State *L)
 void rpmsg_task_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "cancel", l_cancel },
-		{ "alive", l_alive },
-		{ "wake", l_wake },
+		{ "cancel", task_cancel },
+		{ "alive", task_alive },
+		{ "wake", task_wake },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, RPMSG_TASK_TYPE);
 	luaL_newlib(L, methods);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, l_gc);
+	lua_pushcfunction(L, task_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);
 }
 
-int rpmsg_l_spawn(lua_State *L) { return l_spawn(L); }
-int rpmsg_l_sleep(lua_State *L) { return l_sleep(L); }
-int rpmsg_l_suspend(lua_State *L) { return l_suspend(L); }
-int rpmsg_l_current(lua_State *L) { return l_current(L); }
+int rpmsg_l_spawn(lua_State *L) { return task_spawn(L); }
+int rpmsg_l_sleep(lua_State *L) { return task_sleep(L); }
+int rpmsg_l_suspend(lua_State *L) { return task_suspend(L); }
+int rpmsg_l_current(lua_State *L) { return task_current(L); }

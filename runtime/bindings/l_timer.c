@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timers: rpmsg.every(ms, fn) and rpmsg.after(ms, fn) return a timer with
  * :cancel(). An armed timer is anchored, so a script need not keep it. */
 #include "lrpmsg.h"
@@ -11,13 +12,13 @@ struct ltimer {
 	int gen;
 };
 
-static void stop(lua_State *L, struct ltimer *lt)
+static void timer_stop(lua_State *L, struct ltimer *lt)
 {
 	loop_timer_stop(lt->rt->loop, &lt->t);
 	rpmsg_unanchor(L, lt);
 }
 
-static void fire(struct loop_timer *t)
+static void timer_fire(struct loop_timer *t)
 {
 	struct ltimer *lt = (struct ltimer *)t;
 	lua_State *L = lt->rt->L;
@@ -31,7 +32,7 @@ static void fire(struct loop_timer *t)
 	lua_settop(L, idx - 1);
 }
 
-static int start(lua_State *L, bool periodic)
+static int timer_start(lua_State *L, bool periodic)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	lua_Integer ms = luaL_checkinteger(L, 1);
@@ -42,7 +43,7 @@ static int start(lua_State *L, bool periodic)
 	memset(lt, 0, sizeof *lt);
 	lt->rt = rt;
 	lt->gen = rpmsg_current_gen(rt);
-	loop_timer_init(&lt->t, fire, lt);
+	loop_timer_init(&lt->t, timer_fire, lt);
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, RPMSG_TIMER_TYPE);
@@ -53,31 +54,31 @@ static int start(lua_State *L, bool periodic)
 	return 1;
 }
 
-int rpmsg_l_every(lua_State *L) { return start(L, true); }
-int rpmsg_l_after(lua_State *L) { return start(L, false); }
+int rpmsg_l_every(lua_State *L) { return timer_start(L, true); }
+int rpmsg_l_after(lua_State *L) { return timer_start(L, false); }
 
 /* A timer method: raises once the runtime is shut down. */
-static struct ltimer *check_timer(lua_State *L, int idx)
+static struct ltimer *timer_check(lua_State *L, int idx)
 {
 	struct ltimer *lt = luaL_checkudata(L, idx, RPMSG_TIMER_TYPE);
 	rpmsg_check_live(L, lt->rt);
 	return lt;
 }
 
-static int l_cancel(lua_State *L)
+static int timer_cancel(lua_State *L)
 {
-	stop(L, check_timer(L, 1));
+	timer_stop(L, timer_check(L, 1));
 	return 0;
 }
 
-static int l_active(lua_State *L)
+static int timer_active(lua_State *L)
 {
-	struct ltimer *lt = check_timer(L, 1);
+	struct ltimer *lt = timer_check(L, 1);
 	lua_pushboolean(L, loop_timer_armed(&lt->t));
 	return 1;
 }
 
-static int l_gc(lua_State *L)
+static int timer_gc(lua_State *L)
 {
 	struct ltimer *lt = luaL_checkudata(L, 1, RPMSG_TIMER_TYPE);
 	if (!lt->rt->closed)   /* else the loop and its heap are gone */
@@ -90,20 +91,20 @@ void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 	struct ltimer *lt = lua_touserdata(L, idx);
 	/* A commit cancels the old generation's timers, an abort the new one's. */
 	if (lt && lt->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
-		stop(L, lt);
+		timer_stop(L, lt);
 }
 
 void rpmsg_timer_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "cancel", l_cancel },
-		{ "active", l_active },
+		{ "cancel", timer_cancel },
+		{ "active", timer_active },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, RPMSG_TIMER_TYPE);
 	luaL_newlib(L, methods);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, l_gc);
+	lua_pushcfunction(L, timer_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 }

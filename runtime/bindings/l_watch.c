@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rpmsg.watch(fd, fn [, "r"|"w"|"rw"]): a script's own fd in the loop, so it
  * can bridge a socket or a UART. fn(fd, events) gets a string of the events
  * seen: "r" readable, "w" writable, "e" error or hang-up. */
@@ -12,7 +13,7 @@ struct lwatch {
 	int gen;
 };
 
-static void ready(struct loop_io *io, uint32_t events)
+static void watch_ready(struct loop_io *io, uint32_t events)
 {
 	struct lwatch *w = (struct lwatch *)io;
 	lua_State *L = w->rt->L;
@@ -35,7 +36,7 @@ static void ready(struct loop_io *io, uint32_t events)
 	lua_settop(L, idx - 1);
 }
 
-static int check_fd(lua_State *L, int idx)
+static int watch_check_fd(lua_State *L, int idx)
 {
 	luaL_Stream *file = luaL_testudata(L, idx, LUA_FILEHANDLE);
 	if (file) {
@@ -50,7 +51,7 @@ static int check_fd(lua_State *L, int idx)
 int rpmsg_l_watch(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
-	int fd = check_fd(L, 1);
+	int fd = watch_check_fd(L, 1);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	const char *mode = luaL_optstring(L, 3, "r");
 	uint32_t events = (strchr(mode, 'r') ? LOOP_IN : 0) | (strchr(mode, 'w') ? LOOP_OUT : 0);
@@ -63,23 +64,23 @@ int rpmsg_l_watch(lua_State *L)
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, RPMSG_WATCH_TYPE);
 	struct rpmsg_err e;
-	if (loop_io_start(rt->loop, &w->io, fd, events, ready, w, &e) < 0)
+	if (loop_io_start(rt->loop, &w->io, fd, events, watch_ready, w, &e) < 0)
 		return rpmsg_push_error(L, &e);
 	rpmsg_anchor(L, -1);
 	return 1;
 }
 
-static void cancel(lua_State *L, struct lwatch *w)
+static void watch_stop(lua_State *L, struct lwatch *w)
 {
 	loop_io_stop(w->rt->loop, &w->io);
 	rpmsg_unanchor(L, w);
 }
 
-static int l_cancel(lua_State *L)
+static int watch_cancel(lua_State *L)
 {
 	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
 	rpmsg_check_live(L, w->rt);
-	cancel(L, w);
+	watch_stop(L, w);
 	return 0;
 }
 
@@ -87,10 +88,10 @@ void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 {
 	struct lwatch *w = lua_touserdata(L, idx);
 	if (w && w->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
-		cancel(L, w);
+		watch_stop(L, w);
 }
 
-static int l_gc(lua_State *L)
+static int watch_gc(lua_State *L)
 {
 	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
 	if (!w->rt->closed)   /* else the loop is gone */
@@ -101,13 +102,13 @@ static int l_gc(lua_State *L)
 void rpmsg_watch_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "cancel", l_cancel },
+		{ "cancel", watch_cancel },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, RPMSG_WATCH_TYPE);
 	luaL_newlib(L, methods);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, l_gc);
+	lua_pushcfunction(L, watch_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private header of the bindings: the `rpmsg` Lua module over the device and
  * loop layers. One runtime per Lua state holds the loop, the backend and the
  * counters; every callback into Lua goes through rpmsg_call(). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a host program needs from the bindings: make the module in a state
  * use the host's loop and backend, and let the host run the loop. */
 #ifndef LRPMSG_HOST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backend-independent control-device logic: the src check before CREATE,
  * recording what CREATE made (device_created.c), destroy-by-info, and the
  * optional channel and flow requests. */

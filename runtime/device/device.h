@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The device layer: control devices, endpoints and the backends behind them
  * (the kernel's rpmsg_ctrl/rpmsg_char, or the in-process simulation). No Lua
  * here. Every function returns 0 (or a count) on success and -errno on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The record of the endpoints this process created and has not destroyed,
  * one list per backend, each record linked to our open fd on it when we
  * have one. Below the endpoint I/O (device_ep.c), which links and forgets,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Declared endpoints: made from a declaration (control device or
  * remoteproc, name, src, dst), and told apart by it. */
 #include "device_decl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Declared endpoints: what rpmsg.endpoint{} asks for, kept to make the
  * endpoint again after its remote comes back. No Lua here. */
 #ifndef RPMSG_DEVICE_DECL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Endpoint I/O, the same for every backend: one message per read or write on
  * a message-oriented fd, the 496-byte limit, EAGAIN, closure, the guard that
  * makes a second DESTROY impossible, and what may become an endpoint (an

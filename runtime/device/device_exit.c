@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Destroys the endpoints this process created: on request (the module's end,
  * a simulation's end), and however the process ends, short of SIGKILL: an atexit handler for exit() and os.exit(), and for the signals
  * whose default action kills, a handler that destroys and re-raises. Both are
@@ -113,7 +114,7 @@ static void destroy_at_exit(void)
 	release_signals();
 }
 
-static void arm(void)
+static void exit_arm(void)
 {
 	static bool armed;
 	if (armed)
@@ -135,7 +136,7 @@ static void arm(void)
 
 void rpmsg_exit_track(struct rpmsg_backend *b)
 {
-	arm();
+	exit_arm();
 	int free_slot = -1;
 	for (int i = 0; i < MAX_BACKENDS; i++) {
 		if (live[i] == b)

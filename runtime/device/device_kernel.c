@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kernel backend: /dev/rpmsg_ctrlN and /dev/rpmsgN through rpmsg_ctrl and
  * rpmsg_char. CREATE_EPT never says which rpmsgN it made, so the new node is
  * found under /sys/class/rpmsg/rpmsg_ctrlN/ by its name, src and dst. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The simulated control devices. An endpoint {src = A, dst = B} on one side
  * meets an endpoint {src = B, dst = A} (or dst = ADDR_ANY) on the other: the
  * first to be created makes a socket pair and leaves the far end for the

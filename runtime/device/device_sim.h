@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The simulated co-processor's control devices: two sides (the host script
  * and the firmware script) whose endpoints pair up by mirrored addresses over
  * SOCK_SEQPACKET pairs, so endpoint I/O takes the same path as a real device. */

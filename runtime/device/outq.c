@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The outgoing-message ring. */
 #include "outq.h"
 

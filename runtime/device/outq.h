@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A bounded FIFO of outgoing messages waiting for a transmit buffer. virtio
  * never reports POLLOUT, so a send that met EAGAIN is parked here and retried
  * on a timer instead of being lost. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* remoteproc sysfs. Errors name the remoteproc and the file, since that is
  * what a user must look at on the board. */
 #include "remoteproc.h"

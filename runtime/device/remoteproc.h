@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* remoteproc through sysfs: /sys/class/remoteproc/remoteprocN/{name,state,
  * firmware,recovery}, found by name or index, and the rpmsg_ctrlN that sits
  * under it. No Lua here. */

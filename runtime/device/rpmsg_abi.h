@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kernel ABI in one place: <linux/rpmsg.h>, the ioctls that older
  * linux-libc-dev lacks, and static asserts that pin every number to
  * RPMSG-ABI.md. Only the device layer includes this. */

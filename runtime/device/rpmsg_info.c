@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The endpoint_info codec, tied to <linux/rpmsg.h> by static asserts so a
  * layout or ioctl number that drifts breaks the build, not a board. */
 #include "rpmsg_info.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The endpoint_info codec: struct rpmsg_endpoint_info as the kernel lays it
  * out (40 bytes, host byte order), with the validation the kernel does not do
  * for us (it silently truncates names to 31 bytes). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Script states and generations. The transaction: begin a generation, load
  * and run the new chunk in a fresh environment under the watchdog, then
  * either commit (on_unload of the old one, its timers and undeclared
@@ -193,7 +194,7 @@ int host_load(struct host *h)
 	return LUA_OK;
 }
 
-static void prepare(void *ctx)
+static void host_prepare(void *ctx)
 {
 	struct host *h = ctx;
 	if (rpmsg_host_take_reload_request(h->L))
@@ -204,7 +205,7 @@ static void prepare(void *ctx)
 	host_load(h);
 }
 
-static void hangup(int signo, void *ctx)
+static void host_hangup(int signo, void *ctx)
 {
 	(void)signo;
 	((struct host *)ctx)->reload_wanted = true;
@@ -233,8 +234,8 @@ int host_enable_reload(struct host *h, struct rpmsg_err *e)
 	if (!h->script)
 		return 0;
 	h->settle.fn = settled;
-	loop_set_prepare(h->loop, prepare, h);
-	int r = loop_signal(h->loop, SIGHUP, hangup, h, e);
+	loop_set_prepare(h->loop, host_prepare, h);
+	int r = loop_signal(h->loop, SIGHUP, host_hangup, h, e);
 	if (r < 0)
 		return r;
 	return dirwatch_start(h->loop, &h->files, h->dir, false, file_changed, h, e);

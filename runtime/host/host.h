@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host: a Lua state for a script, loaded as a generation under the
  * watchdog, and reloaded as a transaction when asked (SIGHUP, the script's
  * folder changing, rpmsg.reload()). No ioctls here: devices are reached only

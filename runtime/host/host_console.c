@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The console server and its client. The stream carries plain text both
  * ways: lines in, output and prompts out, so `attach` is a simple pump and
  * even socat works as a client. The server never blocks the loop on a
@@ -74,7 +75,7 @@ static void drop_later(struct session *s)
 static size_t pending(const struct session *s) { return s->len - s->head; }
 
 /* Reading while the client may still type, writing while output waits. */
-static void watch(struct session *s)
+static void session_watch(struct session *s)
 {
 	uint32_t events = (s->input_ended ? 0 : LOOP_IN) | (pending(s) ? LOOP_OUT : 0);
 	struct rpmsg_err e;
@@ -148,7 +149,7 @@ static void queue_output(void *ctx, const char *p, size_t n)
 	memcpy(s->out + s->len, p, n);
 	s->len += n;
 	if (was_idle)
-		watch(s);
+		session_watch(s);
 }
 
 /* The socket can take more: send from the queue. */
@@ -167,7 +168,7 @@ static void flush_output(struct session *s)
 	if (s->input_ended)
 		end_session(s);   /* all answered */
 	else
-		watch(s);
+		session_watch(s);
 }
 
 static bool session_line(void *ctx, enum line_kind kind, const char *line, size_t len)
@@ -187,7 +188,7 @@ static void input_ended(struct session *s)
 	if (pending(s) == 0)
 		end_session(s);
 	else
-		watch(s);
+		session_watch(s);
 }
 
 static void read_input(struct session *s)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The remote console: the REPL served on a unix socket (--console PATH) to
  * `rpmsg-lua attach PATH`. The socket is created with mode 0600, and a peer
  * whose uid (SO_PEERCRED) is neither root nor ours is refused. Any number of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C side of REPL sessions: builds rpmsg.repl sessions whose write goes to
  * a channel (the caller's writer), whose env is the running generation's, and
  * whose chunks run under the watchdog. */
@@ -16,7 +17,7 @@ static void channel_write(struct repl_channel *c, const char *p, size_t len)
 		c->write(c->ctx, p, len);
 }
 
-static int l_write(lua_State *L)
+static int session_write_method(lua_State *L)
 {
 	struct repl_channel *c = luaL_checkudata(L, lua_upvalueindex(1), CHANNEL_TYPE);
 	size_t len;
@@ -25,14 +26,14 @@ static int l_write(lua_State *L)
 	return 0;
 }
 
-static int l_env(lua_State *L)
+static int session_env_method(lua_State *L)
 {
 	struct host *h = lua_touserdata(L, lua_upvalueindex(1));
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->env_ref);
 	return 1;
 }
 
-static int l_run(lua_State *L)
+static int repl_run(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	lua_settop(L, 1);
@@ -89,12 +90,12 @@ int repl_open(struct repl_session *s, struct host *h, repl_write_fn write, void 
 		/* nothing to free: the writer belongs to whoever opened the session */
 	}
 	lua_setmetatable(L, -2);
-	lua_pushcclosure(L, l_write, 1);
+	lua_pushcclosure(L, session_write_method, 1);
 	lua_setfield(L, -2, "write");
 	lua_pushlightuserdata(L, h);
-	lua_pushcclosure(L, l_env, 1);
+	lua_pushcclosure(L, session_env_method, 1);
 	lua_setfield(L, -2, "env");
-	lua_pushcfunction(L, l_run);
+	lua_pushcfunction(L, repl_run);
 	lua_setfield(L, -2, "run");
 	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
 		rpmsg_logf("REPL: %s", lua_tostring(L, -1));

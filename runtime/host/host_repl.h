@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* REPL sessions in the script's state, for the terminal (-i) and for console
  * clients (--console). The logic is lua/repl.lua; this is its C side: a
  * writer the output goes to, and feeding lines in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The terminal REPL. readline's callback interface keeps the loop in
  * charge: each readable byte goes to rl_callback_read_char, and a finished
  * line comes back through a handler. Without libedit, or when stdin is not a
@@ -239,7 +240,7 @@ static void hangup_checked(struct loop_timer *t) { judge_hangup(t->ctx); }
  * reload request. */
 #define HANGUP_GRACE_MS 300
 
-static void hangup(int signo, void *ctx)
+static void terminal_hangup(int signo, void *ctx)
 {
 	(void)signo;
 	struct host *h = ctx;
@@ -297,7 +298,7 @@ int terminal_start(struct host *h, struct rpmsg_err *e)
 	if (loop_io_start(h->loop, &term.interrupts, term.pipe[0], LOOP_IN, interrupted, NULL, e) < 0)
 		return fail_start(e);
 	/* Replaces host.c's reload-only SIGHUP callback while we run. */
-	if (loop_signal(h->loop, SIGHUP, hangup, h, e) < 0)
+	if (loop_signal(h->loop, SIGHUP, terminal_hangup, h, e) < 0)
 		return fail_start(e);
 	struct sigaction sa = { .sa_handler = on_sigint };
 	sigemptyset(&sa.sa_mask);

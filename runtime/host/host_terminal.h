@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The REPL on the terminal (rpmsg-lua -i): reads stdin inside the loop, so
  * handlers keep running while someone types. Line editing and history when
  * stdin is a terminal and libedit was found at build time. Ctrl-C interrupts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The REPL line splitter: holds at most one unfinished line, decides whether
  * it is acceptable as its bytes arrive, and hands finished lines to the
  * caller. See line_reader.h for what is refused and why. */
@@ -72,7 +73,7 @@ static bool take(struct line_reader *r, const char *seg, size_t n, bool ended, l
 	return ended ? deliver(r, fn, ctx) : true;
 }
 
-static bool stop(struct line_reader *r)
+static bool reader_stop(struct line_reader *r)
 {
 	reset(r);
 	r->skipping = false;
@@ -85,7 +86,7 @@ bool line_reader_feed(struct line_reader *r, const char *data, size_t n, line_fn
 		const char *nl = memchr(data, '\n', n);
 		size_t seg = nl ? (size_t)(nl - data) : n;
 		if (!take(r, data, seg, nl != NULL, fn, ctx))
-			return stop(r);
+			return reader_stop(r);
 		if (!nl)
 			break;
 		data += seg + 1;
@@ -102,5 +103,5 @@ bool line_reader_finish(struct line_reader *r, line_fn fn, void *ctx)
 	}
 	if (r->len == 0)
 		return true;
-	return deliver(r, fn, ctx) || stop(r);
+	return deliver(r, fn, ctx) || reader_stop(r);
 }

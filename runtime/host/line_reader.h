@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The line splitter of the REPLs: the piped terminal (-i) and every console
  * session feed it bytes as they arrive and get whole lines back. A line over
  * the limit is refused whole (never run in pieces), and a line holding a NUL

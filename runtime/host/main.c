@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rpmsg-lua, the command: parses the command line, builds the loop and the
  * backend (kernel or simulated), runs the script, and exits with a code that
  * means something: 0 normal stop, 1 the script failed to load, 2 usage,

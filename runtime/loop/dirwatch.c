@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The directory watch. Its io is weak: watching a script for changes does
  * not by itself keep the loop running. */
 #include "dirwatch.h"
@@ -7,7 +8,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-static void ready(struct loop_io *io, uint32_t events)
+static void dirwatch_ready(struct loop_io *io, uint32_t events)
 {
 	(void)events;
 	struct dirwatch *w = (struct dirwatch *)io;
@@ -38,7 +39,7 @@ int dirwatch_start(struct loop *loop, struct dirwatch *w, const char *dir, bool 
 	w->fn = fn;
 	w->ctx = ctx;
 	w->io.weak = true;
-	int r = loop_io_start(loop, &w->io, fd, LOOP_IN, ready, w, e);
+	int r = loop_io_start(loop, &w->io, fd, LOOP_IN, dirwatch_ready, w, e);
 	if (r < 0)
 		close(fd);
 	return r;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* inotify on one directory, in the loop: reports the name of each file that
  * was written and closed or moved in there. Watching the directory,
  * not the file, catches editors that save by renaming a new file over it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event loop. A level-triggered epoll set, one signalfd for the signals
  * that were asked for, a real handler and an eventfd for the signals that
  * stop the loop, and a timer heap whose earliest due time bounds the
@@ -333,7 +334,7 @@ static void run_timers(struct loop *loop)
 	}
 }
 
-static void prepare(struct loop *loop)
+static void run_prepare(struct loop *loop)
 {
 	if (loop->prepare)
 		loop->prepare(loop->prepare_ctx);
@@ -381,7 +382,7 @@ int loop_run(struct loop *loop)
 		if (loop_stopping(loop))
 			break;   /* a stop signal during the last pass: no reload first */
 		/* Before the liveness test: what prepare does may arm new work. */
-		prepare(loop);
+		run_prepare(loop);
 		if (loop_stopping(loop) || (loop->strong_ios == 0 && loop->timers.len == 0))
 			break;
 		r = iterate(loop, -1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event loop: epoll over fds, a timer heap on CLOCK_MONOTONIC, signals
  * through a signalfd, and stop signals through a real handler. No Lua here.
  * Callers own the io and timer structs; stopping, freeing (once stopped) or

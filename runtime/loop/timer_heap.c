@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The timer heap. Removal of any timer is O(log n) through its slot, which
  * makes cancel from inside a callback cheap and safe. */
 #include "timer_heap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A binary min-heap of timers ordered by due time, then by arming order, so
  * timers due at the same millisecond fire in the order they were set. The
  * caller owns the timer structs; the heap only points at them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device-layer guarantees that do not need a kernel: the codec, the 496-byte
  * refusal before any syscall, "" versus end of file, and DESTROY at most once. */
 #include "device.h"

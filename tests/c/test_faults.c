@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Failures that are hard to provoke from outside, injected by wrapping the
  * calls (the Makefile links this test with -Wl,--wrap=...): each must be
  * reported with its own cause, and nothing queued may be lost without a word.

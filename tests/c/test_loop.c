@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event loop's promises to its callbacks: no nested run, a stop ends the
  * batch, an event never reaches an io stopped, freed, restarted or no longer
  * interested since the batch arrived, timers cancelled or re-armed from any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The timer heap: order by due time then arming order, removal anywhere. */
 #include "timer_heap.h"
 #include "tap.h"

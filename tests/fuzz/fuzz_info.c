@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the endpoint_info codec (runtime/device/rpmsg_info.c). decode
  * accepts exactly the 40-byte layouts whose name has a NUL, and encode gives
  * the same bytes back; init accepts exactly the valid names and addresses,

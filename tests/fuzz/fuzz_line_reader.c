@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the REPL line splitter (runtime/host/line_reader.c): the
  * input, cut into pieces of fuzzer-chosen sizes, must come out as a model
  * splitter says: each line in order, accepted whole with exactly its bytes,
