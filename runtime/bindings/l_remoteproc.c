@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* rpmsg.remoteproc(name or index): the co-processor's lifecycle from Lua
- * (state, start, stop, firmware, recovery) and the control device under it;
- * rpmsg.list(): what the kernel has now, for people and for scripts. */
+ * (state, start, stop, firmware, recovery) and the control device under it. */
 #include "lrpmsg.h"
 #include "remoteproc.h"
 
@@ -99,92 +98,6 @@ static int remoteproc_tostring(lua_State *L)
 {
 	struct rproc *r = remoteproc_check(L);
 	lua_pushfstring(L, "rpmsg.remoteproc '%s' (remoteproc%d)", r->name, r->index);
-	return 1;
-}
-
-/* ---- rpmsg.list() --------------------------------------------------------- */
-
-static void set_address(lua_State *L, const char *field, unsigned addr)
-{
-	lua_pushinteger(L, addr);
-	lua_setfield(L, -2, field);
-}
-
-struct list_ctx {
-	lua_State *L;
-	int ctrl;
-};
-
-static int list_endpoint(int dev_index, const struct rpmsg_info *info, void *ctx)
-{
-	struct list_ctx *c = ctx;
-	lua_State *L = c->L;
-	lua_createtable(L, 0, 5);
-	lua_pushstring(L, info->name);
-	lua_setfield(L, -2, "name");
-	set_address(L, "src", info->src);
-	set_address(L, "dst", info->dst);
-	lua_pushfstring(L, "%s/rpmsg%d", rpmsg_dev_root(), dev_index);
-	lua_setfield(L, -2, "dev");
-	lua_pushinteger(L, c->ctrl);
-	lua_setfield(L, -2, "ctrl");
-	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-	return 0;
-}
-
-static int list_ctrl(int index, void *ctx)
-{
-	struct list_ctx *c = ctx;
-	lua_State *L = c->L;   /* stack: ctrls, endpoints */
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, index);
-	lua_setfield(L, -2, "index");
-	lua_pushfstring(L, "%s/rpmsg_ctrl%d", rpmsg_dev_root(), index);
-	lua_setfield(L, -2, "dev");
-	lua_rawseti(L, -3, (lua_Integer)luaL_len(L, -3) + 1);
-	c->ctrl = index;
-	rpmsg_each_endpoint(index, list_endpoint, c);
-	return 0;
-}
-
-static int list_rproc(const struct rproc *r, void *ctx)
-{
-	lua_State *L = ctx;
-	struct rpmsg_err e;
-	char buf[256];
-	lua_createtable(L, 0, 5);
-	lua_pushstring(L, r->name);
-	lua_setfield(L, -2, "name");
-	lua_pushinteger(L, r->index);
-	lua_setfield(L, -2, "index");
-	static const char *const attrs[] = { "state", "firmware", NULL };
-	for (int i = 0; attrs[i]; i++) {
-		if (rproc_read(r, attrs[i], buf, sizeof buf, &e) == 0) {
-			lua_pushstring(L, buf);
-			lua_setfield(L, -2, attrs[i]);
-		}
-	}
-	int ctrl = rproc_ctrl_index(r, &e);
-	if (ctrl >= 0) {
-		lua_pushinteger(L, ctrl);
-		lua_setfield(L, -2, "ctrl");
-	}
-	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-	return 0;
-}
-
-int rpmsg_l_list(lua_State *L)
-{
-	lua_createtable(L, 0, 3);
-	lua_newtable(L);
-	lua_newtable(L);
-	struct list_ctx c = { L, -1 };
-	rpmsg_each_ctrl(list_ctrl, &c);
-	lua_setfield(L, -3, "endpoints");
-	lua_setfield(L, -2, "ctrls");
-	lua_newtable(L);
-	rproc_each(list_rproc, L);
-	lua_setfield(L, -2, "remoteprocs");
 	return 1;
 }
 

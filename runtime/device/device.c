@@ -100,3 +100,18 @@ int rpmsg_ep_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err 
 		return rpmsg_fail(e, EOPNOTSUPP, "%s has no flow control", ep->path);
 	return ep->backend->ops->flow(ep, set, enabled, e);
 }
+
+int rpmsg_each_ctrl(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx)
+{
+	return b->ops->each_ctrl(b, fn, ctx);
+}
+
+int rpmsg_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn, void *ctx)
+{
+	return b->ops->each_endpoint(b, ctrl_index, fn, ctx);
+}
+
+int rpmsg_each_rproc(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx)
+{
+	return b->ops->each_rproc ? b->ops->each_rproc(b, fn, ctx) : 0;
+}

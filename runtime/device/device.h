@@ -49,6 +49,13 @@ struct rpmsg_created {
 	struct rpmsg_ep *ep;       /* our open fd on it, if any */
 };
 
+/* Listing: fn returns non-zero to stop. */
+typedef int (*rpmsg_ctrl_fn)(int index, const char *path, void *ctx);
+typedef int (*rpmsg_endpoint_fn)(int dev_index, const char *path, const struct rpmsg_info *info,
+				 void *ctx);
+struct rproc;
+typedef int (*rpmsg_rproc_fn)(const struct rproc *r, void *ctx);
+
 struct rpmsg_backend_ops {
 	const char *name;
 	/* path may be NULL, then index names the device */
@@ -70,7 +77,13 @@ struct rpmsg_backend_ops {
 	/* The destroy itself; the once-only guard is in device_ep.c. */
 	int (*ep_destroy)(struct rpmsg_ep *ep, struct rpmsg_err *e);
 	void (*ep_close)(struct rpmsg_ep *ep);
+	/* What it has now: control devices, and the endpoints under one, each
+	 * with the path a script would open. */
+	int (*each_ctrl)(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx);
+	int (*each_endpoint)(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn, void *ctx);
 	/* Optional (NULL: the backend cannot). */
+	/* The remoteprocs behind it (a simulation has none). */
+	int (*each_rproc)(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx);
 	int (*channel)(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
 		       struct rpmsg_err *e);
 	int (*flow)(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e);
@@ -133,10 +146,11 @@ int rpmsg_ctrl_channel(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool
  * set < 0 reads the remote's outgoing flow into *enabled. */
 int rpmsg_ep_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e);
 
-/* What the kernel has now, from sysfs (for `rpmsg-lua list`). */
-int rpmsg_each_ctrl(int (*fn)(int index, void *ctx), void *ctx);
-int rpmsg_each_endpoint(int ctrl_index,
-			int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx), void *ctx);
+/* What backend b has now (rpmsg.list(), `rpmsg-lua list`): the kernel's
+ * from sysfs, a simulation's from its own records. */
+int rpmsg_each_ctrl(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx);
+int rpmsg_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn, void *ctx);
+int rpmsg_each_rproc(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx);
 
 /* Destroys every endpoint this process created on backend b and stops
  * tracking b for the exit (device_exit.c); returns how many it destroyed. */

@@ -3,6 +3,7 @@
  * rpmsg_char. CREATE_EPT never says which rpmsgN it made, so the new node is
  * found under /sys/class/rpmsg/rpmsg_ctrlN/ by its name, src and dst. */
 #include "device.h"
+#include "remoteproc.h"
 #include "rpmsg_abi.h"
 #include "sysfs.h"
 
@@ -383,27 +384,47 @@ static int kernel_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg
 	return 0;
 }
 
-int rpmsg_each_ctrl(int (*fn)(int index, void *ctx), void *ctx)
-{
-	return sysfs_each_index("class/rpmsg", "rpmsg_ctrl", fn, ctx);
-}
-
-struct each_endpoint {
-	int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx);
+struct each_query {
+	rpmsg_ctrl_fn ctrl_fn;
+	rpmsg_endpoint_fn endpoint_fn;
 	void *ctx;
 };
 
-static int each_endpoint_child(const struct child *c, void *ctx)
+static int each_ctrl_index(int index, void *ctx)
 {
-	struct each_endpoint *q = ctx;
-	return q->fn(c->index, &c->info, q->ctx);
+	struct each_query *q = ctx;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/rpmsg_ctrl%d", rpmsg_dev_root(), index);
+	return q->ctrl_fn(index, path, q->ctx);
 }
 
-int rpmsg_each_endpoint(int ctrl_index,
-			int (*fn)(int dev_index, const struct rpmsg_info *info, void *ctx), void *ctx)
+static int kernel_each_ctrl(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx)
 {
-	struct each_endpoint q = { fn, ctx };
+	(void)b;
+	struct each_query q = { .ctrl_fn = fn, .ctx = ctx };
+	return sysfs_each_index("class/rpmsg", "rpmsg_ctrl", each_ctrl_index, &q);
+}
+
+static int each_endpoint_child(const struct child *c, void *ctx)
+{
+	struct each_query *q = ctx;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/rpmsg%d", rpmsg_dev_root(), c->index);
+	return q->endpoint_fn(c->index, path, &c->info, q->ctx);
+}
+
+static int kernel_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn,
+				void *ctx)
+{
+	(void)b;
+	struct each_query q = { .endpoint_fn = fn, .ctx = ctx };
 	return each_child(ctrl_index, each_endpoint_child, &q);
+}
+
+static int kernel_each_rproc(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx)
+{
+	(void)b;
+	return rproc_each(fn, ctx);
 }
 
 static const struct rpmsg_backend_ops kernel_ops = {
@@ -416,6 +437,9 @@ static const struct rpmsg_backend_ops kernel_ops = {
 	.ep_open = kernel_ep_open,
 	.ep_destroy = kernel_ep_destroy,
 	.ep_close = kernel_ep_close,
+	.each_ctrl = kernel_each_ctrl,
+	.each_endpoint = kernel_each_endpoint,
+	.each_rproc = kernel_each_rproc,
 	.channel = kernel_channel,
 	.flow = kernel_flow,
 };

@@ -220,6 +220,46 @@ static void sim_ep_close(struct rpmsg_ep *ep)
 		d->open = false;
 }
 
+/* Control device 0, which a simulation always answers to, and every other
+ * one that holds an endpoint of this side, in order. */
+static int sim_each_ctrl(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx)
+{
+	struct sim_side *s = side_of(b);
+	int last = -1;
+	for (;;) {
+		int next = last < 0 ? 0 : -1;
+		for (struct sim_dev *d = s->sim->devs; d; d = d->next)
+			if (d->side == s->side && d->ctrl_index > last && (next < 0 || d->ctrl_index < next))
+				next = d->ctrl_index;
+		if (next < 0)
+			return 0;
+		char path[64];
+		snprintf(path, sizeof path, "sim:rpmsg_ctrl%d", next);
+		int r = fn(next, path, ctx);
+		if (r)
+			return r;
+		last = next;
+	}
+}
+
+/* The endpoints of this side under control device ctrl_index, by index. */
+static int sim_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn,
+			     void *ctx)
+{
+	struct sim_side *s = side_of(b);
+	for (int index = 0; index < s->sim->next_index; index++) {
+		struct sim_dev *d = dev_by_index(s->sim, s->side, index);
+		if (!d || d->ctrl_index != ctrl_index)
+			continue;
+		char path[64];
+		snprintf(path, sizeof path, "sim:rpmsg%d", index);
+		int r = fn(index, path, &d->info, ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static const struct rpmsg_backend_ops sim_ops = {
 	.name = "sim",
 	.ctrl_open = sim_ctrl_open,
@@ -230,6 +270,8 @@ static const struct rpmsg_backend_ops sim_ops = {
 	.ep_open = sim_ep_open,
 	.ep_destroy = sim_ep_destroy,
 	.ep_close = sim_ep_close,
+	.each_ctrl = sim_each_ctrl,
+	.each_endpoint = sim_each_endpoint,
 };
 
 struct rpmsg_sim *rpmsg_sim_new(void)
