@@ -4,15 +4,9 @@
 #ifndef RPMSG_EMBEDDED_H
 #define RPMSG_EMBEDDED_H
 
-#include <stddef.h>
+#include "lrpmsg_host.h"
 
-struct embedded_module {
-	const char *name;       /* "rpmsg.repl" */
-	const char *chunkname;  /* "@lua/repl.lua", for tracebacks */
-	const char *source;
-	size_t len;
-};
-
+/* The library modules (lua/lib/): in rpmsg.so and the binary. */
 extern const struct embedded_module rpmsg_embedded[];
 
 #endif

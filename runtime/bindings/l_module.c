@@ -308,11 +308,11 @@ static int load_embedded(lua_State *L)
 	return 1;
 }
 
-int rpmsg_open_embedded(lua_State *L, const char *name)
+int rpmsg_open_embedded(lua_State *L, const struct embedded_module *list, const char *name)
 {
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
 	lua_pop(L, 1);
-	for (const struct embedded_module *m = rpmsg_embedded; m->name; m++)
+	for (const struct embedded_module *m = list; m->name; m++)
 		if (strcmp(m->name, name) == 0) {
 			lua_pushlightuserdata(L, (void *)m);
 			lua_pushcclosure(L, load_embedded, 1);
@@ -323,10 +323,10 @@ int rpmsg_open_embedded(lua_State *L, const char *name)
 }
 
 /* The Lua parts of the runtime, found by require without any file. */
-static void preload_embedded(lua_State *L)
+void rpmsg_preload_embedded(lua_State *L, const struct embedded_module *list)
 {
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	for (const struct embedded_module *m = rpmsg_embedded; m->name; m++) {
+	for (const struct embedded_module *m = list; m->name; m++) {
 		lua_pushlightuserdata(L, (void *)m);
 		lua_pushcclosure(L, load_embedded, 1);
 		lua_setfield(L, -2, m->name);
@@ -343,7 +343,7 @@ int luaopen_rpmsg(lua_State *L)
 		rt = runtime_new(L);
 		for (const struct kind *k = kinds; k->name; k++)
 			k->open(L);
-		preload_embedded(L);
+		rpmsg_preload_embedded(L, rpmsg_embedded);
 	}
 	push_functions(L, rt);
 	lua_pushinteger(L, RPMSG_MAX_MESSAGE);

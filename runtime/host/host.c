@@ -47,7 +47,8 @@ static int setup_state(lua_State *L)
 	rpmsg_host_set_handler_timeout(L, s->timeout_ms);
 	/* The reload helpers, straight from the embedded source: a script may
 	 * replace package.loaded["rpmsg.host"], but not what reload calls. */
-	rpmsg_open_embedded(L, "rpmsg.host");
+	rpmsg_preload_embedded(L, rpmsg_host_embedded);   /* rpmsg.repl for the REPL */
+	rpmsg_open_embedded(L, rpmsg_host_embedded, "rpmsg.host");
 	h->helpers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
 	/* The script's folder first on package.path, for its own modules. */

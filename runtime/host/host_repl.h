@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* REPL sessions in the script's state, for the terminal (-i) and for console
- * clients (--console). The logic is lua/repl.lua; this is its C side: a
+ * clients (--console). The logic is lua/host/repl.lua; this is its C side: a
  * writer the output goes to, and feeding lines in. */
 #ifndef RPMSG_HOST_REPL_H
 #define RPMSG_HOST_REPL_H

@@ -203,7 +203,7 @@ out:
 	return status;
 }
 
-/* `rpmsg-lua list`: lua/list.lua in a state of its own. */
+/* `rpmsg-lua list`: lua/host/list.lua in a state of its own. */
 static int list(int argc, char **argv)
 {
 	lua_State *L = luaL_newstate();
@@ -213,6 +213,7 @@ static int list(int argc, char **argv)
 	}
 	luaL_openlibs(L);
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
+	rpmsg_preload_embedded(L, rpmsg_host_embedded);
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "rpmsg.list");
 	int status = lua_pcall(L, 1, 1, 0);
