@@ -7,7 +7,11 @@
 local rpmsg = require "rpmsg"
 
 local count = tonumber(arg and arg[1]) or 5
-local ep = assert(rpmsg.endpoint{ctrl = 0, name = "echo-client", src = 1024, dst = 1025})
+-- src = ADDR_ANY: the kernel picks our address. A fixed one could already
+-- be taken: a firmware that announces channels (rpmsg-raw, rpmsg-tty) gives
+-- them the first dynamic addresses, from 1024 up. The remote answers to the
+-- source of our first message, so it needs no fixed address of ours.
+local ep = assert(rpmsg.endpoint{ctrl = 0, name = "echo-client", src = rpmsg.ADDR_ANY, dst = 1025})
 
 local sent, received = 0, 0
 
