@@ -40,8 +40,12 @@ layer_objs  = $(sort $(patsubst runtime/$(1)/%.c,%.o,$(wildcard runtime/$(1)/*.c
 LUA_LIB     := $(sort $(wildcard lua/lib/*.lua))
 LUA_HOST    := $(sort $(wildcard lua/host/*.lua))
 EMBEDDED    := embedded_data embedded_open embedded_host
-MODULE_OBJS := $(foreach l,base device loop bindings,$(call layer_objs,$(l))) embedded_data.o embedded_open.o
-HOST_OBJS   := $(call layer_objs,host) embedded_host.o
+# The bindings' host side (lrpmsg_host.h: script generations, the host's
+# calls under the watchdog) is linked into the binary only, like lua/host/.
+HOST_BINDINGS := l_generation.o l_host.o
+MODULE_OBJS := $(filter-out $(HOST_BINDINGS),$(foreach l,base device loop bindings,$(call layer_objs,$(l)))) \
+	embedded_data.o embedded_open.o
+HOST_OBJS   := $(HOST_BINDINGS) $(call layer_objs,host) embedded_host.o
 
 # Line editing in the REPL when libedit is there (BSD licence); plain lines if not.
 EDIT_CFLAGS = $(shell pkg-config --exists libedit && echo -DHAVE_LIBEDIT $$(pkg-config --cflags libedit))
@@ -81,7 +85,7 @@ $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
 CTESTS := $(patsubst tests/c/%.c,$(B)/asan/%,$(wildcard tests/c/test_*.c))
 ctests: $(CTESTS)
 # line_reader is a host object, but pure C: its test links it too.
-CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) line_reader.o)
+CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o)
 $(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(CTEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_host) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 # test_faults fails these calls on demand, to see each failure reported.
