@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The console server and its client. The stream carries plain text both
+/* The console server (its client is host_attach.c). The stream carries plain text both
  * ways: lines in, output and prompts out, so `attach` is a simple pump and
  * even socat works as a client. The server never blocks the loop on a
  * client: output is queued per session and sent as the socket takes it, and
@@ -10,7 +10,6 @@
 #include "lrpmsg_host.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,6 @@
 
 /* Output a client has not read yet, at most: more means it stopped reading. */
 #define OUTPUT_MAX (256 * 1024)
-#define REFUSED "rpmsg-lua: console refused"
 
 struct session {
 	struct session *next;
@@ -385,59 +383,4 @@ void console_stop(void)
 	close(con.listener.fd);
 	unlink(con.path);
 	con.h = NULL;
-}
-/* ---- the client ---------------------------------------------------------- */
-
-static bool refused;
-
-static bool pump(int from, int to, bool to_socket)
-{
-	char buf[4096];
-	ssize_t n = read(from, buf, sizeof buf);
-	if (n <= 0)
-		return false;
-	if (!to_socket && !strncmp(buf, REFUSED, sizeof REFUSED - 1))
-		refused = true;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = to_socket ? send(to, buf + off, (size_t)(n - off), MSG_NOSIGNAL)
-				      : write(to, buf + off, (size_t)(n - off));
-		if (w <= 0)
-			return false;
-		off += w;
-	}
-	return true;
-}
-
-int console_attach(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof addr.sun_path) {
-		fprintf(stderr, "rpmsg-lua: console path %s is too long\n", path);
-		return 1;
-	}
-	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		fprintf(stderr, "rpmsg-lua: cannot attach to %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
-	bool input_open = true;
-	for (;;) {
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents && !pump(fd, STDOUT_FILENO, false))
-			break;   /* the host closed the session */
-		if (input_open && p[0].revents && !pump(STDIN_FILENO, fd, true)) {
-			/* End of our input: let the host finish answering, then go. */
-			input_open = false;
-			p[0].fd = -1;
-			shutdown(fd, SHUT_WR);
-		}
-	}
-	close(fd);
-	return refused || input_open ? 1 : 0;
 }

@@ -9,10 +9,13 @@
 
 #include "host.h"
 
+/* The first words of the line a refused client gets before the close. */
+#define REFUSED "rpmsg-lua: console refused"
+
 int console_start(struct host *h, const char *path, struct rpmsg_err *e);
 void console_stop(void);
 
-/* The client: copies stdin to the console and the console to stdout until
+/* The client (host_attach.c): copies stdin to the console and the console to stdout until
  * the console closes. Returns an exit code. */
 int console_attach(const char *path);
 
