@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The console server (its client is host_attach.c). The stream carries plain text both
- * ways: lines in, output and prompts out, so `attach` is a simple pump and
- * even socat works as a client. The server never blocks the loop on a
+/* The console server (its client is host_attach.c). The stream carries
+ * plain text both ways: lines in, output and prompts out, so `attach` is a
+ * simple pump and even socat works as a client. The server never blocks the loop on a
  * client: output is queued per session and sent as the socket takes it, and
  * a session whose queue passes OUTPUT_MAX is dropped. */
 #include "host_console.h"
