@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- bridge.lua: lets other Linux programs talk to the co-processor. Every
 -- message from the co-processor goes out on a local channel, and everything
 -- that comes in on the channel goes to the co-processor.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- echo.lua: send a few messages to the co-processor's echo service and check
 -- that each comes back. Runs unchanged on a board (rpmsg_ctrl0, the remote
 -- echoing on address 1025) and under `rpmsg-lua --sim scripts/sim/echo_fw.lua`.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- heartbeat.lua: ping the co-processor every INTERVAL ms and raise an alarm
 -- when it stops answering; say so again when it comes back.
 --

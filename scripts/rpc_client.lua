@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpc_client.lua: call methods on the co-processor with rpmsg.rpc, one after
 -- the other and ten at once, and show what a remote error and a timeout
 -- look like. Prints each result on stdout, then exits.

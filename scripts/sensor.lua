@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- sensor.lua: start the co-processor's sensor stream, decode each sample
 -- with a struct layout and print it as CSV on stdout (so another program can
 -- read it from a pipe); log gaps and malformed samples on stderr.

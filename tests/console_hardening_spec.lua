@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The console and the piped REPL against clients and input that misbehave:
 -- a client that stops reading, over-long lines, NUL bytes, a second host on
 -- the same socket path; and what a lua.c user expects at the prompt (`rpmsg`

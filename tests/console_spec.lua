@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The REPL on the terminal (-i) and on the console socket (--console, attach).
 local helper = require "tests.helper"
 -- shell commands pace the host with sleeps: longer under valgrind

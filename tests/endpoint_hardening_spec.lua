@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Endpoints under misuse and at their edges: queued sends at close, a
 -- cancelled receive, reloads that fail after closing, the simulator's
 -- re-declared endpoints, what may become an endpoint, read-only

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Endpoint semantics, on in-process SOCK_SEQPACKET pairs that keep message
 -- boundaries as /dev/rpmsgN does.
 local helper = require "tests.helper"

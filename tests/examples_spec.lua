@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The examples in scripts/, each run end to end by rpmsg-lua against its
 -- simulated firmware in scripts/sim/, unchanged from how they run on a board.
 local helper = require "tests.helper"

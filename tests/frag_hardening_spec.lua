@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.frag under a faulty or hostile sender: a duplicated message is
 -- reported as a duplicate and never delivered twice, and a flood of bad
 -- fragments is counted in full but logged at a bounded rate.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.frag: payloads up to the limit cross 496-byte messages intact, and
 -- a damaged message (lost, repeated, interleaved or corrupt fragments) is
 -- reported and never delivered.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Shared by the specs: where the build is, and how to run rpmsg-lua as a
 -- process and read its output and exit status. RPMSG_BUILD picks another
 -- build (build/asan for the sanitizer run); RPMSG_VALGRIND=1 runs every

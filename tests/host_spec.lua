@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg-lua as a command: its exit codes, errors, signals, and the simulated
 -- co-processor.
 local helper = require "tests.helper"

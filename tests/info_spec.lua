@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The endpoint_info codec: 40 bytes in the kernel's layout, with the checks
 -- the kernel does not make (it silently cuts names to 31 bytes).
 local helper = require "tests.helper"

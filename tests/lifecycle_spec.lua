@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- remoteproc from Lua and rpmsg.list(), against a prepared sysfs tree
 -- (RPMSG_SYSFS_ROOT and RPMSG_DEV_ROOT move /sys and /dev).
 local helper = require "tests.helper"

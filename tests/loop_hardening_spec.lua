@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The loop under stress from the scripts it runs: a nested rpmsg.run() is
 -- refused, and a stop signal ends the run after the handler that is
 -- running, not after the whole batch of ready messages.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The event loop as scripts see it: timers, watched fds, run and stop.
 local helper = require "tests.helper"
 local rpmsg = require "rpmsg"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- How rpmsg-lua ends: whatever ends it (os.exit in a handler, stdout to a
 -- closed pipe), the endpoints it created are destroyed first; --check says
 -- that the script would exit; the module in a stock lua5.4 installs no signal

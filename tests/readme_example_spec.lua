@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The README's "Testing a handler with busted" example, taken from README.md
 -- itself and run as a busted process of its own: it passes as written, and
 -- fails quickly (never hangs) when its assertion fails or no answer comes.

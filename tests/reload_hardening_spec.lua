@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Reload against a script that tampers with what reload relies on: the
 -- helpers come from the embedded module, not package.loaded, and a helper
 -- that fails is a failed reload, never a Lua panic.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Live reload as a transaction, and the watchdog, under the simulated
 -- co-processor.
 local helper = require "tests.helper"

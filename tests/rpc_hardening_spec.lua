@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.rpc against a faulty or hostile remote: a flood of malformed frames
 -- or stray replies is counted in full and logged at a bounded rate, and the
 -- server runs a bounded number of requests at once, answering the excess

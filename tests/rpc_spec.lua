@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.rpc: calls from coroutines find their own replies, however many are
 -- in flight and in whatever order replies come; timeouts, remote errors and
 -- a closing endpoint each give their documented result.

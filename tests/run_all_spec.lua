@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/run-all's verdict: a runner that crashes, exits non-zero or stops
 -- short of its plan is counted as failed, whatever its TAP lines say. Fake
 -- suites are added to run-all the way a real one is: a suite_NAME function.

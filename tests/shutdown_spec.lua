@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- A stock lua5.4 closing its state: finalizers run newest first, so one made
 -- before require "rpmsg" runs after the module's own. From then on every
 -- module function and method raises a clear error instead of touching the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.struct found by fuzzing (tests/fuzz/fuzz_struct): unpack's position
 -- is checked, so a bad one is an error that names it, never a decode from
 -- some other place in the message.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpmsg.struct: a layout declared once encodes and decodes messages byte for
 -- byte like the firmware's packed C struct, and every mistake names the field.
 require "tests.helper"

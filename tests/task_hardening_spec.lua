@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Tasks at their limits: thousands of values in and out, a task that
 -- cancels itself, and waits too long for an int.
 local helper = require "tests.helper"

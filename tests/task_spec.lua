@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Coroutines in the loop: rpmsg.spawn, ep:receive, rpmsg.sleep.
 local helper = require "tests.helper"
 local rpmsg = require "rpmsg"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The REPL on a real terminal (-i with libedit line editing), driven through
 -- tmux: keys typed, the screen read back, the terminal closed under it.
 -- tests/install-deps test installs tmux; without it these specs fail.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The watchdog: a handler or chunk running past --handler-timeout is aborted
 -- wherever it runs (a coroutine, an xpcall message handler), costs nothing
 -- while calls end in time, and gives up on the process, after destroying its

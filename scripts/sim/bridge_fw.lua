@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- bridge_fw.lua: simulated firmware for scripts/bridge.lua. Its endpoint
 -- mirrors the host's (src 1061, dst 1060) and answers each message with
 -- "fw got: " and the message, byte for byte (binary and newlines included),

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- echo_fw.lua: simulated firmware for scripts/echo.lua. It is the remote
 -- side: its endpoint mirrors the host's (src 1025, dst 1024) and sends every
 -- message straight back.

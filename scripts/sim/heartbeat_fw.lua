@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- heartbeat_fw.lua: simulated firmware for scripts/heartbeat.lua. Its
 -- endpoint mirrors the host's (src 1031, dst 1030) and answers "ping N" with
 -- "pong N", except that it plays a hang: pings 6 to 10 get no answer, as if

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- rpc_client_fw.lua: simulated firmware for scripts/rpc_client.lua: an RPC server
 -- (rpmsg.rpc) on an endpoint mirroring the host's (src 1051, dst 1050).
 -- Arguments and results are packed little-endian structs, as a C firmware

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- sensor_fw.lua: simulated firmware for scripts/sensor.lua. Its endpoint
 -- mirrors the host's (src 1041, dst 1040). A start command starts a stream
 -- of samples every period_ms, a stop command stops it. The values follow a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/bench/driver.c: the load generator behind `make bench`.
  *
  *   bench-driver [options] -- CMD [ARG...]

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/bench/echo.lua: the process under test for the echo benchmark.
 --
 -- Adopts every fd listed in $BENCH_FDS (inherited SOCK_SEQPACKET ends, see

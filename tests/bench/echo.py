@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/bench/echo.py: the Python baseline for the echo benchmark.
 
 The same job as tests/bench/echo.lua with the standard library only: one

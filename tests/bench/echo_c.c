@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/bench/echo_c.c: the C baseline for the echo benchmark.
  *
  *   bench-echo-c [--passcred]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/bench/guest.sh: the in-guest part of `make bench`, run by
 # tests/bench/run as `tests/kernel/run-in-guest sh tests/bench/guest.sh
 # ROUNDS WINDOWS BYTES WARM_MS MEASURE_MS [RPMSG_LUA]` (from the project

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/bench/guest_echo.c: the C baseline of the in-guest echo benchmark.
  *
  *   bench-guest-echo [-w WINDOW] [-s BYTES] [-u WARM_S] [-d SECS] [-c N]

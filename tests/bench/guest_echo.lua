@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/bench/guest_echo.lua: rpmsg-lua's side of the in-guest echo benchmark.
 --
 --   build/rpmsg-lua tests/bench/guest_echo.lua WINDOW BYTES WARM_MS MEASURE_MS

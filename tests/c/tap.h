@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A few lines of TAP for the C unit tests: ok/not ok per check, counted by
  * tests/run-all like the busted suites. */
 #ifndef TAP_H

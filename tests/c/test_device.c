@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* Device-layer guarantees that do not need a kernel: the codec, the 496-byte
  * refusal before any syscall, "" versus end of file, and DESTROY at most once. */
-#include "../../runtime/device.h"
-#include "../../runtime/outq.h"
+#include "device.h"
+#include "outq.h"
 #include "tap.h"
 
 #include <errno.h>

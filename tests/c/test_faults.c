@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* Failures that are hard to provoke from outside, injected by wrapping the
  * calls (the Makefile links this test with -Wl,--wrap=...): each must be
  * reported with its own cause, and nothing queued may be lost without a word.
  * Drives the `rpmsg` module through a Lua state, as a script would. */
-#include "../../runtime/device_sim.h"
-#include "../../runtime/lrpmsg_host.h"
+#include "device_sim.h"
+#include "lrpmsg_host.h"
 #include "tap.h"
 
 #include <errno.h>

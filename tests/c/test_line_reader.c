@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* The REPL line splitter: whole lines out in order, CRLF accepted, an
  * over-long line refused whole (never a piece of it run) and reported once,
  * a NUL byte refusing its line, however the input is cut. */
-#include "../../runtime/line_reader.h"
+#include "line_reader.h"
 #include "tap.h"
 
 #include <string.h>

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* The send queue (runtime/outq.c): first in, first out across the ring's end
  * many times over, bounded at OUTQ_CAPACITY with nothing lost at the bound,
  * and usable again after outq_free. */
-#include "../../runtime/outq.h"
+#include "outq.h"
 #include "tap.h"
 
 #include <errno.h>

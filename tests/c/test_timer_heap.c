@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /* The timer heap: order by due time then arming order, removal anywhere. */
-#include "../../runtime/timer_heap.h"
+#include "timer_heap.h"
 #include "tap.h"
 
 #include <stdint.h>

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Driver of fuzz_frag: a fresh rpmsg.frag reassembler fed the fragments the
 -- input describes. Byte 1 picks the receiver's limit; then records, each an
 -- op byte and its arguments:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the rpmsg.frag reassembler: never raises, never delivers a payload whose length or CRC does not match its header, never holds more than its limit.
  * The checks are in tests/fuzz/frag.lua; lua_target.h runs it. */
 #include "lua_target.h"

@@ -1,4 +1,5 @@
-/* libFuzzer target: the endpoint_info codec (runtime/rpmsg_info.c). decode
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target: the endpoint_info codec (runtime/device/rpmsg_info.c). decode
  * accepts exactly the 40-byte layouts whose name has a NUL, and encode gives
  * the same bytes back; init accepts exactly the valid names and addresses,
  * and what it makes decodes to itself. */

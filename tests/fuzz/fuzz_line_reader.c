@@ -1,9 +1,10 @@
-/* libFuzzer target for the REPL line splitter (runtime/line_reader.c): the
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target for the REPL line splitter (runtime/host/line_reader.c): the
  * input, cut into pieces of fuzzer-chosen sizes, must come out as a model
  * splitter says: each line in order, accepted whole with exactly its bytes,
  * or refused whole (too long, or holding a NUL); never a line over the limit,
  * never a piece of a refused line. */
-#include "../../runtime/line_reader.h"
+#include "line_reader.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: rpc frame parsing over rpmsg.pair: never raises out of the endpoint, counts every malformed frame.
  * The checks are in tests/fuzz/rpc.lua; lua_target.h runs it. */
 #include "lua_target.h"

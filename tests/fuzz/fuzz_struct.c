@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: rpmsg.struct decoding: decode returns a table or nil and a message, never raises, and a decoded table encodes back to the same bytes.
  * The checks are in tests/fuzz/struct.lua; lua_target.h runs it. */
 #include "lua_target.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the fuzz targets that drive the embedded Lua modules: a Lua
  * state with the `rpmsg` module, a driver (tests/fuzz/NAME.lua) that checks
  * the module's promises on one input, and a line hook that gives libFuzzer

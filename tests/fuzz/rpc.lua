@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Driver of fuzz_rpc: arbitrary frames sent to an rpmsg.rpc peer over
 -- rpmsg.pair, through the real loop. Byte 1: bit 0 turns fragmentation on,
 -- bits 1-2 pick max_requests (1..4); then frames, each a length byte (255

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Driver of fuzz_struct: rpmsg.struct decoding of arbitrary bytes, against a
 -- fixed set of layouts that covers every type. The first byte of the input
 -- picks the layout, the second how to decode (below 128: decode; above:

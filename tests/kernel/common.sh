@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034  # variables are for the sourcing scripts
 # tests/kernel/common.sh: helpers shared by build-modules and run-in-guest.
 # Sourced, not run.  Owns: where things live (project dir, build/kernel/),

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The full stack as on a board, inside the QEMU guest: the upstream
 -- remoteproc core, virtio_rpmsg_bus, rpmsg_ns, rpmsg_char, rpmsg_ctrl and
 -- rpmsg_tty driving fake-r5f (tests/kernel/fakerproc/), whose in-kernel

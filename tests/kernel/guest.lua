@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Shared by the kernel specs (tests/kernel/*_spec.lua), which run inside the
 -- QEMU guest of tests/kernel/run-in-guest: which backend is loaded, how to
 -- make the remote go away and come back, the fake remote processor's knobs,

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Endpoint hardening against the real rpmsg_ctrl / rpmsg_char drivers,
 -- inside the QEMU guest (tests/kernel/run-in-guest): queued sends at close
 -- (on the loopback backend, whose tx_full and sent parameters make a full

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The co-processor's lifecycle against the real drivers: endpoints that ride
 -- through the remote going away and coming back, `rpmsg-lua list`, channel
 -- devices and flow control where the kernel or backend lacks them.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- However a process ends, short of SIGKILL, the kernel endpoints it created
 -- are destroyed: the next run can create the same ones (a leftover would make
 -- its CREATE fail with EADDRINUSE). Against the real drivers in the QEMU

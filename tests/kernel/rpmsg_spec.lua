@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The device layer and the host against the real rpmsg_ctrl / rpmsg_char
 -- drivers, inside the QEMU guest (tests/kernel/run-in-guest): over the full
 -- virtio stack with fake-r5f by default, or the loopback backend. Both echo

@@ -1,0 +1,94 @@
+-- SPDX-License-Identifier: MIT
+-- rpmsg.repl: the read-eval-print logic shared by the terminal REPL
+-- (rpmsg-lua -i) and the console sessions (rpmsg-lua --console PATH). It
+-- follows lua.c: prompts "> " and ">> ", an expression prints its values, and
+-- input that ends too early ("<eof>" in the error) waits for more lines,
+-- and "=expr" on a first line prints the value of expr.
+local rpmsg = require "rpmsg"
+
+local M = {}
+
+local Session = {}
+Session.__index = Session
+
+-- opts.write(text): where output goes.
+-- opts.env(): the environment to evaluate in (the running script's).
+-- opts.run(fn): calls fn under the watchdog; returns true, results... or
+--   false, traceback.
+function M.session(opts)
+  local self = setmetatable({write = opts.write, env = opts.env, run = opts.run}, Session)
+  self.print = function(...)
+    local parts = table.pack(...)
+    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+    self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
+  end
+  return self
+end
+
+function Session:prompt()
+  return self.pending and ">> " or "> "
+end
+
+-- What a REPL user has at hand without require, unless the script has a
+-- global of the same name. Never written into the script's globals.
+local at_hand = {rpmsg = rpmsg}
+
+-- Globals read and written by REPL chunks are the script's; only print is
+-- the session's own, so output goes back to whoever typed.
+function Session:chunk_env()
+  local env = self.env()
+  local function lookup(_, name)
+    local value = env[name]
+    if value == nil then return at_hand[name] end
+    return value
+  end
+  return setmetatable({print = self.print}, {__index = lookup, __newindex = env})
+end
+
+local function incomplete(err)
+  return err:sub(-5) == "<eof>"
+end
+
+-- Compiles source as an expression first (to print its value), then as a
+-- statement.
+local function compile(source, env)
+  local fn = load("return " .. source, "=stdin", "t", env)
+  if fn then return fn end
+  return load(source, "=stdin", "t", env)
+end
+
+-- Feeds one line of input; returns the prompt for the next one.
+function Session:feed(line)
+  if not self.pending and line:sub(1, 1) == "=" then
+    line = "return " .. line:sub(2)   -- lua.c's shorthand
+  end
+  local source = self.pending and (self.pending .. "\n" .. line) or line
+  local fn, err = compile(source, self:chunk_env())
+  if not fn then
+    if incomplete(err) then
+      self.pending = source
+    else
+      self.pending = nil
+      self.write(err .. "\n")
+    end
+    return self:prompt()
+  end
+  self.pending = nil
+  local results = table.pack(self.run(fn))
+  if not results[1] then
+    -- the traceback stops where the REPL's own frames begin
+    local trace = tostring(results[2]):gsub("\n\t%[C%]: in field 'run'.*$", "")
+    self.write(trace .. "\n")
+  elseif results.n > 1 then
+    self.print(table.unpack(results, 2, results.n))
+  end
+  return self:prompt()
+end
+
+-- Drops a half-typed statement (Ctrl-C at the prompt).
+function Session:cancel()
+  self.pending = nil
+  return self:prompt()
+end
+
+return M

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* rpmsg.endpoint{}: declaring an endpoint creates it through its control
+ * device, finds its node and opens it (device_decl.c). During a reload a
+ * declaration that matches an endpoint the running generation holds adopts
+ * it instead, with its handlers staged until the new generation commits;
+ * the end of the reload applies or forgets what the load staged. */
+#include "l_endpoint.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Reads ctrl (or remoteproc), name, src and dst of an endpoint{} spec. */
+static void parse_decl(lua_State *L, int spec, struct endpoint_decl *d)
+{
+	memset(d, 0, sizeof *d);
+	if (lua_getfield(L, spec, "remoteproc") != LUA_TNIL) {
+		size_t len;
+		const char *name = luaL_checklstring(L, -1, &len);
+		if (len >= sizeof d->rproc)
+			luaL_error(L, "rpmsg: remoteproc name '%s' is too long", name);
+		memcpy(d->rproc, name, len);
+	}
+	lua_getfield(L, spec, "ctrl");
+	const char *path = rpmsg_check_device(L, -1, &d->ctrl_index);
+	if (path)
+		snprintf(d->ctrl_path, sizeof d->ctrl_path, "%s", path);
+	if (lua_getfield(L, spec, "dst") == LUA_TNIL)
+		luaL_error(L, "rpmsg: endpoint{} needs a dst address");
+	lua_pop(L, 3);
+	rpmsg_check_info(L, spec, &d->info, RPMSG_ANY);
+}
+
+/* An endpoint{} spec, read once: what to open or create, and what
+ * identifies it across reloads: (ctrl, name, src, dst) for one we create,
+ * the node for one we open, the fd for one we were given. */
+struct decl {
+	enum { DECL_CREATE, DECL_DEV, DECL_FD } kind;
+	int fd;                   /* DECL_FD */
+	const char *dev_path;     /* DECL_DEV: the path given (held by the spec), or NULL */
+	int dev_arg;              /* DECL_DEV: the number given, when no path */
+	int dev_index;            /* DECL_DEV: N of rpmsgN either way, -1 if none */
+	struct endpoint_decl create;
+	struct lendpoint *match;
+	int match_idx;
+};
+
+static void read_decl(lua_State *L, int spec, struct decl *d)
+{
+	memset(d, 0, sizeof *d);
+	if (lua_getfield(L, spec, "fd") != LUA_TNIL) {
+		lua_Integer fd = luaL_checkinteger(L, -1);
+		luaL_argcheck(L, fd >= 0 && fd < 1 << 30, 1, "fd out of range");
+		d->kind = DECL_FD;
+		d->fd = (int)fd;
+	} else if (lua_getfield(L, spec, "dev") != LUA_TNIL) {
+		d->kind = DECL_DEV;
+		d->dev_path = rpmsg_check_device(L, -1, &d->dev_arg);
+		d->dev_index = d->dev_path ? rpmsg_parse_index(d->dev_path, "rpmsg") : d->dev_arg;
+		lua_pop(L, 1);
+	} else {
+		d->kind = DECL_CREATE;
+		lua_pop(L, 1);
+		parse_decl(L, spec, &d->create);
+	}
+	lua_pop(L, 1);
+}
+
+static void find_adoptable(lua_State *L, int idx, void *ctx)
+{
+	struct decl *d = ctx;
+	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	if (!le || d->match || (!le->ep && !le->down) || (le->ep && le->ep->dead) ||
+	    le->gen != le->rt->gen || le->adopted_gen == le->rt->load_gen ||
+	    le->owned != (d->kind == DECL_CREATE))
+		return;
+	const struct rpmsg_ep *ep = le->ep;
+	bool same;
+	switch (d->kind) {
+	case DECL_FD:
+		same = ep && ep->fd == d->fd;
+		break;
+	case DECL_DEV:
+		same = ep && ep->index == d->dev_index;
+		break;
+	default:
+		same = rpmsg_decl_equal(&le->decl, &d->create);
+	}
+	if (same) {
+		d->match = le;
+		lua_pushvalue(L, idx);
+		lua_replace(L, d->match_idx);
+	}
+}
+
+/* During a reload: the endpoint the running generation already holds for
+ * this declaration, pushed, or nothing. */
+static bool adopt(lua_State *L, struct rpmsg_runtime *rt, struct decl *d)
+{
+	lua_pushnil(L);
+	d->match_idx = lua_gettop(L);
+	rpmsg_each_anchored(L, find_adoptable, d);
+	if (!d->match) {
+		lua_pop(L, 1);
+		return false;
+	}
+	/* Its fields start empty: the new generation sets its own handlers. */
+	d->match->adopted_gen = d->match->fields_gen = rt->load_gen;
+	lua_newtable(L);
+	lua_setiuservalue(L, d->match_idx, STAGED_FIELDS);
+	/* Closed earlier in this load and declared again: it stays. */
+	if (d->match->staged_gen == rt->load_gen)
+		d->match->staged_ops = 0;
+	return true;
+}
+
+static void set_handlers_from(lua_State *L, int spec, int idx)
+{
+	static const char *const handlers[] = { "on_message", "on_close", "on_open", "on_flow", NULL };
+	for (int i = 0; handlers[i]; i++) {
+		lua_getfield(L, spec, handlers[i]);
+		lua_setfield(L, idx, handlers[i]);
+	}
+}
+
+int rpmsg_l_endpoint(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	struct decl d;
+	read_decl(L, 1, &d);
+	if (rt->loading && adopt(L, rt, &d)) {
+		set_handlers_from(L, 1, lua_gettop(L));
+		return 1;
+	}
+	struct rpmsg_err e;
+	struct rpmsg_ep *ep;
+	switch (d.kind) {
+	case DECL_FD:    /* an fd we were given: watched, never destroyed, closed with us */
+		ep = rpmsg_ep_adopt(d.fd, &e);
+		break;
+	case DECL_DEV:   /* an existing /dev/rpmsgN: watched, but not ours to destroy */
+		ep = rpmsg_ep_open(rt->backend, d.dev_path, d.dev_arg, &e);
+		break;
+	default:
+		ep = rpmsg_decl_create(rt->backend, &d.create, &e);
+	}
+	bool owned = d.kind == DECL_CREATE;
+	lua_getfield(L, 1, "recover");
+	bool recover = owned && (lua_isnil(L, -1) || lua_toboolean(L, -1));
+	lua_settop(L, 1);
+	if (!ep)
+		return rpmsg_push_error(L, &e);
+	rpmsg_push_endpoint(L, rt, ep, owned);
+	int idx = lua_gettop(L);
+	struct lendpoint *le = lua_touserdata(L, idx);
+	le->decl = d.create;   /* zeroed unless created */
+	le->recover = recover;
+	rpmsg_endpoint_keep(L, idx, le);
+	set_handlers_from(L, 1, idx);
+	return 1;
+}
+
+/* ---- the end of a reload ------------------------------------------------ */
+
+static void stage_forget(lua_State *L, int idx, struct lendpoint *le)
+{
+	lua_pushnil(L);
+	lua_setiuservalue(L, idx, STAGED_FIELDS);
+	le->adopted_gen = le->fields_gen = le->staged_gen = 0;
+	le->staged_ops = 0;
+	if (le->staged_anchor) {
+		le->staged_anchor = false;
+		rpmsg_endpoint_let_go(L, le);
+	}
+}
+
+static void stage_abort(lua_State *L, int idx, struct lendpoint *le)
+{
+	stage_forget(L, idx, le);
+}
+
+static void stage_commit(lua_State *L, int idx, struct lendpoint *le)
+{
+	struct rpmsg_runtime *rt = le->rt;
+	bool adopted = le->adopted_gen == rt->load_gen;
+	unsigned ops = le->staged_gen == rt->load_gen ? le->staged_ops : 0;
+	/* Anchored only by the staging: the reload never meant to close it. */
+	bool kept_by_script = le->staged_anchor;
+	if (le->fields_gen == rt->load_gen) {   /* the new fields replace the old wholesale */
+		lua_getiuservalue(L, idx, STAGED_FIELDS);
+		lua_setiuservalue(L, idx, LIVE_FIELDS);
+	}
+	stage_forget(L, idx, le);
+	if (adopted)
+		le->gen = rt->load_gen;
+	struct rpmsg_err e;
+	if ((ops & STAGED_DESTROY) && le->ep) {
+		int r;
+		rpmsg_endpoint_destroy(L, idx, le, &e, &r);
+		if (r < 0)
+			rpmsg_logf("endpoint '%s': %s", rpmsg_endpoint_label(le), e.msg);
+	}
+	if ((ops & STAGED_CLOSE) || (!adopted && !kept_by_script)) {
+		/* Closed by the new script, or declared by the old one only. */
+		rpmsg_endpoint_close(L, idx, le, &e);
+		return;
+	}
+	rpmsg_endpoint_update_watch(L, idx, le);
+}
+
+void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	struct lendpoint *le = lua_touserdata(L, idx);
+	if (!le)
+		return;
+	if (how == RPMSG_RETIRE_ABORT) {
+		stage_abort(L, idx, le);
+		if (le->gen == rt->load_gen)   /* declared by the failed load: undo it */
+			rpmsg_endpoint_release(L, le);
+		return;
+	}
+	if (le->gen != rt->gen || (!le->ep && !le->down))
+		stage_abort(L, idx, le);   /* nothing of the old generation to hand over */
+	else
+		stage_commit(L, idx, le);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the endpoint bindings, which call downwards in this order:
+ *   l_declare.c         rpmsg.endpoint{}, adoption, the end of a reload
+ *   l_endpoint.c        the userdata: checks, properties, methods
+ *   l_endpoint_loop.c   dispatch, handlers, waiters, recovery
+ *   l_endpoint_queue.c  the send queue and its retry
+ *   l_endpoint_state.c  open or not, label, anchor, staging */
+#ifndef L_ENDPOINT_H
+#define L_ENDPOINT_H
+
+#include "lrpmsg.h"
+#include "device_decl.h"
+#include "outq.h"
+
+struct lendpoint {
+	struct rpmsg_ep *ep;          /* NULL once closed */
+	struct rpmsg_runtime *rt;
+	struct loop_io io;
+	struct loop_timer retry;
+	struct outq outq;
+	bool owned;                   /* made by rpmsg.endpoint{}: destroyed when closed */
+	bool anchored;
+	bool close_notified;
+	int gen;                      /* the script generation that declared it */
+	/* What a reload in progress (loading generation load_gen) did to an
+	 * endpoint of the running generation, done at commit and forgotten on
+	 * abort: a failed reload leaves the running generation as it was. */
+	int adopted_gen;              /* it declared it again */
+	int fields_gen;               /* its field writes went to STAGED_FIELDS */
+	int staged_gen;               /* it closed or destroyed it: staged_ops */
+	unsigned staged_ops;          /* STAGED_CLOSE | STAGED_DESTROY */
+	bool staged_anchor;           /* anchored only so the commit or abort sees it */
+	char on_message_label[96];    /* "on_message of endpoint 'x'", made once: not per message */
+	bool recover;                 /* made again when the remote comes back */
+	bool down;                    /* the remote went; waiting for it */
+	struct endpoint_decl decl;
+};
+
+enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
+
+/* User values: 1 the live fields (handlers the loop calls), 2 the fields a
+ * reload in progress has set on an adopted endpoint, swapped in at commit,
+ * 3 the tasks waiting in ep:receive, first come first served. */
+enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, USER_VALUES = 3 };
+
+static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, RPMSG_ENDPOINT_TYPE);
+}
+
+/* During a reload: an endpoint of the running generation, which the loading
+ * script may only change through staging. */
+static inline bool endpoint_running_while_loading(const struct lendpoint *le)
+{
+	return le->rt->loading && le->gen != le->rt->load_gen;
+}
+
+/* Closed or destroyed by the loading script, done at commit: closed for it. */
+static inline bool endpoint_staged_closed(const struct lendpoint *le)
+{
+	return le->rt->loading && le->staged_gen == le->rt->load_gen && le->staged_ops != 0;
+}
+
+/* Which fields the script sees: the staged ones while a reload that adopted
+ * or wrote to this endpoint is loading, so a failed reload leaves the
+ * handlers alone. */
+static inline int endpoint_script_fields(const struct lendpoint *le)
+{
+	return le->rt->loading && le->fields_gen == le->rt->load_gen ? STAGED_FIELDS : LIVE_FIELDS;
+}
+
+/* Pushes live field `key` of the endpoint at idx. */
+static inline int endpoint_get_field(lua_State *L, int idx, const char *key)
+{
+	lua_getiuservalue(L, idx, LIVE_FIELDS);
+	int type = lua_getfield(L, -1, key);
+	lua_remove(L, -2);
+	return type;
+}
+
+/* While the remote is away: nil, "endpoint down", never a block or a loss. */
+static inline int endpoint_push_down(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_pushliteral(L, "endpoint down");
+	lua_pushliteral(L, "ENOTCONN");
+	return 3;
+}
+
+static inline const char *endpoint_death_reason(const struct lendpoint *le)
+{
+	return le->ep && le->ep->destroyed_by_us ? "destroyed" : "remote gone";
+}
+
+/* ---- l_endpoint_state.c */
+/* The endpoint at idx, raising when it is closed (or closed by the load). */
+struct lendpoint *rpmsg_endpoint_check_open(lua_State *L, int idx);
+/* Its name for messages: declared name, device name or path. */
+const char *rpmsg_endpoint_label(const struct lendpoint *le);
+/* Anchors it: the loop may point at it, so the script need not. */
+void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le);
+void rpmsg_endpoint_let_go(lua_State *L, struct lendpoint *le);
+size_t rpmsg_endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap);
+void rpmsg_endpoint_stage_anchor(lua_State *L, int idx, struct lendpoint *le);
+int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned op);
+
+/* ---- l_endpoint_queue.c */
+size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why);
+/* The retry timer's callback (le->retry). */
+void rpmsg_endpoint_retry(struct loop_timer *t);
+size_t rpmsg_endpoint_last_flush(struct lendpoint *le, struct rpmsg_err *e);
+int rpmsg_endpoint_enqueue(struct lendpoint *le, const char *msg, size_t len, struct rpmsg_err *e);
+
+/* ---- l_endpoint_loop.c */
+/* The tasks still waiting in its ep:receive (others are dropped). */
+lua_Integer rpmsg_endpoint_waiters(lua_State *L, int idx, struct lendpoint *le);
+int rpmsg_endpoint_wait(lua_State *L, int idx, struct lendpoint *le, struct ltask *t, int timeout_ms);
+/* Fires on_close(reason) once, wakes the waiters, stops the watch. */
+void rpmsg_endpoint_closed(lua_State *L, int idx, struct lendpoint *le, const char *reason);
+/* Starts, adjusts or leaves the watch to match the live handlers. */
+void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le);
+/* Back up with a new fd after the remote returned: on_open fires. */
+void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep);
+/* Recovery: wait for control devices to appear. */
+void rpmsg_recovery_start(struct rpmsg_runtime *rt);
+
+/* ---- l_endpoint.c */
+int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep *ep, bool owned);
+/* ep:close() for the endpoint at idx: queued messages get a last chance,
+ * on_close fires. Returns how many queued messages went unsent (logged),
+ * with the reason in *unsent. */
+size_t rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_err *unsent);
+void rpmsg_endpoint_destroy(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_err *e, int *result);
+/* Destroys (if owned) and closes without calling Lua. */
+void rpmsg_endpoint_release(lua_State *L, struct lendpoint *le);
+
+#endif

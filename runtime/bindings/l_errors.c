@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Handler errors: raised from rpmsg.run{raise_errors = true}, or logged,
+ * the first few of each second per source (the `what` label) and the rest
+ * counted, so a remote that makes a handler fail at will cannot flood the
+ * log. Below the protected-call path (l_guard.c), which reports here. */
+#include "lrpmsg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ERRORS_PER_SECOND 5    /* lines per source and second; the rest are counted */
+
+/* Under rpmsg.run{raise_errors = true} (specs, a stock lua5.4), the first
+ * handler error ends the run and is raised from it instead of being logged. */
+static bool error_raise_from_run(struct rpmsg_runtime *rt, const char *what, const char *trace)
+{
+	if (!rt->raise_errors || !rt->in_run)
+		return false;
+	if (rt->raised_ref == LUA_NOREF) {
+		lua_pushfstring(rt->L, "error in %s: %s", what, trace);
+		rt->raised_ref = luaL_ref(rt->L, LUA_REGISTRYINDEX);
+		loop_stop(rt->loop);
+	}
+	return true;
+}
+
+static void error_report_unlogged(struct rpmsg_error_source *s)
+{
+	if (s->unlogged)
+		rpmsg_logf("(error in %s repeated %lu more times, not logged: at most %d a second are)",
+			   s->what, s->unlogged, ERRORS_PER_SECOND);
+	s->unlogged = 0;
+}
+
+/* The record of this source, or the least recently used one, reported and
+ * taken over. */
+static struct rpmsg_error_source *error_source_of(struct rpmsg_runtime *rt, const char *what)
+{
+	struct rpmsg_error_source *oldest = &rt->error_sources[0];
+	size_t n = sizeof rt->error_sources / sizeof rt->error_sources[0];
+	for (size_t i = 0; i < n; i++) {
+		struct rpmsg_error_source *s = &rt->error_sources[i];
+		if (strncmp(s->what, what, sizeof s->what - 1) == 0)
+			return s;
+		if (s->window_ms < oldest->window_ms)
+			oldest = s;
+	}
+	error_report_unlogged(oldest);
+	memset(oldest, 0, sizeof *oldest);
+	snprintf(oldest->what, sizeof oldest->what, "%s", what);
+	return oldest;
+}
+
+void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *trace)
+{
+	if (error_raise_from_run(rt, what, trace))
+		return;
+	struct rpmsg_error_source *s = error_source_of(rt, what);
+	uint64_t now = rpmsg_now_ms();
+	if (now - s->window_ms >= 1000) {
+		error_report_unlogged(s);
+		s->window_ms = now;
+		s->logged = 0;
+	}
+	if (s->logged == ERRORS_PER_SECOND) {
+		s->unlogged++;
+		rt->errors_not_logged++;
+		return;
+	}
+	s->logged++;
+	rpmsg_logf("error in %s: %s", what, trace);
+}
+
+/* Writes what each source still holds back: at the runtime's end. */
+void rpmsg_errors_flush(struct rpmsg_runtime *rt)
+{
+	for (size_t i = 0; i < sizeof rt->error_sources / sizeof rt->error_sources[0]; i++)
+		error_report_unlogged(&rt->error_sources[i]);
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/* The `rpmsg` module's entry point, above every type: luaopen_rpmsg, the
+ * runtime's birth and end, the kinds of object listed once, the module
+ * functions (run, stop, log, stats ...) and the embedded Lua modules. */
+#include "lrpmsg.h"
+#include "lrpmsg_host.h"
+#include "embedded.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char HOST_LOOP_KEY = 'l';
+static const char HOST_BACKEND_KEY = 'b';
+static const char STATE_KEY = 's';
+
+/* ---- runtime ---------------------------------------------------------- */
+
+/* lua_close runs finalizers newest first, so a finalizer made before
+ * require "rpmsg" runs after this one: from here on the runtime answers
+ * every call with an error (rpmsg_check_live) instead of reaching the loop,
+ * which is gone. Its own memory stays valid until lua_close frees all
+ * objects, after the last finalizer. */
+static int runtime_gc(lua_State *L)
+{
+	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
+	rt->closed = true;
+	rpmsg_errors_flush(rt);
+	rpmsg_guard_close(rt);
+	if (rt->loop)
+		rpmsg_recovery_stop(rt);
+	/* Endpoints this process created are destroyed when it lets go: a
+	 * leftover src would make the next run's CREATE unusable. */
+	if (rt->backend) {
+		int n = rpmsg_destroy_created(rt->backend);
+		if (n)
+			rpmsg_logf("destroyed %d endpoint%s left by create_endpoint", n, n == 1 ? "" : "s");
+		rt->backend = NULL;
+	}
+	if (rt->owns_loop && rt->loop)
+		loop_free(rt->loop);
+	rt->loop = NULL;   /* the host's loop too: nothing here may arm it now */
+	return 0;
+}
+
+static struct rpmsg_runtime *runtime_new(lua_State *L)
+{
+	struct rpmsg_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
+	memset(rt, 0, sizeof *rt);
+	rt->raised_ref = LUA_NOREF;
+	lua_newtable(L);
+	lua_pushcfunction(L, runtime_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	rpmsg_runtime_set(L);
+
+	lua_State *main;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+	main = lua_tothread(L, -1);
+	lua_pop(L, 1);
+	rt->L = main;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &HOST_LOOP_KEY);
+	rt->loop = lua_touserdata(L, -1);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
+	rt->backend = lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	rt->hosted = rt->loop != NULL;
+	if (!rt->backend)
+		rt->backend = rpmsg_kernel_backend();
+	if (!rt->loop) {
+		struct rpmsg_err e;
+		rt->loop = loop_new(&e);
+		if (!rt->loop)
+			luaL_error(L, "rpmsg: %s", e.msg);
+		rt->owns_loop = true;
+	}
+	return rt;
+}
+
+void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend)
+{
+	lua_pushlightuserdata(L, loop);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_LOOP_KEY);
+	lua_pushlightuserdata(L, backend);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
+}
+
+/* ---- the kinds of object ------------------------------------------------ */
+
+/* Every kind of userdata the module makes, listed once: its type name, how
+ * its metatable is made, and what the end of a reload does to one (NULL:
+ * nothing, it belongs to no generation). */
+static const struct kind {
+	const char *name;
+	void (*open)(lua_State *L);
+	void (*retire)(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+} kinds[] = {
+	{ RPMSG_CTRL_TYPE, rpmsg_ctrl_register, NULL },
+	{ RPMSG_ENDPOINT_TYPE, rpmsg_endpoint_register, rpmsg_endpoint_retire },
+	{ RPMSG_TIMER_TYPE, rpmsg_timer_register, rpmsg_timer_retire },
+	{ RPMSG_WATCH_TYPE, rpmsg_watch_register, rpmsg_watch_retire },
+	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire },
+	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL },
+	{ NULL, NULL, NULL },
+};
+
+void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	for (const struct kind *k = kinds; k->name; k++)
+		if (k->retire && luaL_testudata(L, idx, k->name)) {
+			k->retire(L, idx, rt, how);
+			return;
+		}
+}
+
+/* ---- module functions ----------------------------------------------------- */
+
+static int module_log(lua_State *L)
+{
+	int n = lua_gettop(L);
+	if (n > 1 || lua_type(L, 1) == LUA_TSTRING) {
+		lua_getglobal(L, "string");
+		lua_getfield(L, -1, "format");
+		lua_remove(L, -2);
+		lua_insert(L, 1);
+		lua_call(L, n, 1);
+	} else {
+		luaL_tolstring(L, 1, NULL);
+	}
+	rpmsg_logf("%s", lua_tostring(L, -1));
+	return 0;
+}
+
+struct run_deadline {
+	struct loop_timer timer;
+	struct loop *loop;
+	bool passed;
+};
+
+static void run_timed_out(struct loop_timer *t)
+{
+	struct run_deadline *d = t->ctx;
+	d->passed = true;
+	loop_stop(d->loop);
+}
+
+#define REENTRY_ERROR "rpmsg.run: the loop is already running (called from a handler?); " \
+	"handlers run inside it, so return instead"
+
+/* rpmsg.run([opts]): opts.timeout (ms) ends the run with nil, "timeout",
+ * "ETIMEDOUT"; opts.raise_errors makes the first handler error end the run
+ * and raise from it, so a failed assertion inside a handler fails the test
+ * that called run() instead of being logged while the test hangs. */
+static int module_run(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	if (rt->hosted)
+		return lua_pushboolean(L, 1), 1;  /* rpmsg-lua runs the loop after the script */
+	lua_Integer timeout = -1;
+	bool raise_errors = false;
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		lua_getfield(L, 1, "timeout");
+		timeout = luaL_optinteger(L, -1, -1);
+		luaL_argcheck(L, timeout >= -1, 1, "timeout must not be negative");
+		lua_getfield(L, 1, "raise_errors");
+		raise_errors = lua_toboolean(L, -1);
+		lua_pop(L, 2);
+	}
+	if (rt->in_run)
+		return luaL_error(L, REENTRY_ERROR);
+	struct rpmsg_err e;
+	/* SIGINT and SIGTERM end the run after the running handler, and only
+	 * while it runs: lua.c's own handlers come back when it returns. */
+	if (loop_stop_on_signal(rt->loop, SIGINT, &e) < 0 ||
+	    loop_stop_on_signal(rt->loop, SIGTERM, &e) < 0) {
+		loop_restore_stop_signals(rt->loop);
+		return rpmsg_push_error(L, &e);
+	}
+	struct run_deadline deadline = { .loop = rt->loop };
+	loop_timer_init(&deadline.timer, run_timed_out, &deadline);
+	if (timeout >= 0 && loop_timer_start(rt->loop, &deadline.timer, (uint64_t)timeout, 0, &e) < 0) {
+		loop_restore_stop_signals(rt->loop);
+		return rpmsg_push_error(L, &e);
+	}
+	lua_State *outer = rt->L;
+	rt->L = L;
+	rt->in_run = true;
+	rt->raise_errors = raise_errors;
+	rt->raised_ref = LUA_NOREF;
+	int r = loop_run(rt->loop);
+	rt->in_run = false;
+	rt->raise_errors = false;
+	rt->L = outer;
+	loop_timer_stop(rt->loop, &deadline.timer);
+	loop_restore_stop_signals(rt->loop);
+	if (r == -EBUSY)
+		return luaL_error(L, REENTRY_ERROR);
+	if (rt->raised_ref != LUA_NOREF) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, rt->raised_ref);
+		luaL_unref(L, LUA_REGISTRYINDEX, rt->raised_ref);
+		rt->raised_ref = LUA_NOREF;
+		return lua_error(L);
+	}
+	if (r < 0) {
+		rpmsg_fail_errno(&e, -r, "event loop");
+		return rpmsg_push_error(L, &e);
+	}
+	if (deadline.passed) {
+		rpmsg_fail(&e, ETIMEDOUT, "timeout");
+		return rpmsg_push_error(L, &e);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int module_stop(lua_State *L)
+{
+	loop_stop(rpmsg_runtime(L)->loop);
+	return 0;
+}
+
+static int module_reload(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	if (!rt->hosted)
+		return luaL_error(L, "rpmsg: reload() needs the rpmsg-lua host");
+	rt->reload_requested = true;   /* done at the top of the loop, never inside a handler */
+	return 0;
+}
+
+static int module_now(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)rpmsg_now_ms());
+	return 1;
+}
+
+static int module_stats(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, (lua_Integer)rt->handler_errors);
+	lua_setfield(L, -2, "handler_errors");
+	lua_pushinteger(L, (lua_Integer)rt->errors_not_logged);
+	lua_setfield(L, -2, "errors_not_logged");
+	lua_pushinteger(L, (lua_Integer)rt->messages_in);
+	lua_setfield(L, -2, "messages_in");
+	lua_pushinteger(L, (lua_Integer)rt->messages_out);
+	lua_setfield(L, -2, "messages_out");
+	return 1;
+}
+
+static const luaL_Reg functions[] = {
+	{ "open_ctrl", rpmsg_l_open_ctrl },
+	{ "open_endpoint", rpmsg_l_open_endpoint },
+	{ "encode_info", rpmsg_l_encode_info },
+	{ "decode_info", rpmsg_l_decode_info },
+	{ "endpoint", rpmsg_l_endpoint },
+	{ "endpoints", rpmsg_l_endpoints },
+	{ "pair", rpmsg_l_pair },
+	{ "every", rpmsg_l_every },
+	{ "after", rpmsg_l_after },
+	{ "watch", rpmsg_l_watch },
+	{ "spawn", rpmsg_l_spawn },
+	{ "remoteproc", rpmsg_l_remoteproc },
+	{ "list", rpmsg_l_list },
+	{ "sleep", rpmsg_l_sleep },
+	{ "suspend", rpmsg_l_suspend },
+	{ "current", rpmsg_l_current },
+	{ "log", module_log },
+	{ "run", module_run },
+	{ "stop", module_stop },
+	{ "now", module_now },
+	{ "reload", module_reload },
+	{ "stats", module_stats },
+	{ NULL, NULL },
+};
+
+/* Every module function goes through here: after the runtime's finalizer
+ * (the state is closing) it raises instead of reaching freed memory. */
+static int module_function(lua_State *L)
+{
+	rpmsg_check_live(L, lua_touserdata(L, lua_upvalueindex(1)));
+	return lua_tocfunction(L, lua_upvalueindex(2))(L);
+}
+
+static void push_functions(lua_State *L, struct rpmsg_runtime *rt)
+{
+	lua_createtable(L, 0, sizeof functions / sizeof functions[0] + 4);
+	for (const luaL_Reg *f = functions; f->name; f++) {
+		lua_pushlightuserdata(L, rt);
+		lua_pushcfunction(L, f->func);
+		lua_pushcclosure(L, module_function, 2);
+		lua_setfield(L, -2, f->name);
+	}
+}
+
+static int load_embedded(lua_State *L)
+{
+	const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
+	if (luaL_loadbuffer(L, m->source, m->len, m->chunkname) != LUA_OK)
+		return lua_error(L);
+	lua_pushstring(L, m->name);
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+int rpmsg_open_embedded(lua_State *L, const struct embedded_module *list, const char *name)
+{
+	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
+	lua_pop(L, 1);
+	for (const struct embedded_module *m = list; m->name; m++)
+		if (strcmp(m->name, name) == 0) {
+			lua_pushlightuserdata(L, (void *)m);
+			lua_pushcclosure(L, load_embedded, 1);
+			lua_call(L, 0, 1);
+			return 1;
+		}
+	return luaL_error(L, "rpmsg: no embedded module %s", name);
+}
+
+/* The Lua parts of the runtime, found by require without any file. */
+void rpmsg_preload_embedded(lua_State *L, const struct embedded_module *list)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	for (const struct embedded_module *m = list; m->name; m++) {
+		lua_pushlightuserdata(L, (void *)m);
+		lua_pushcclosure(L, load_embedded, 1);
+		lua_setfield(L, -2, m->name);
+	}
+	lua_pop(L, 1);
+}
+
+int luaopen_rpmsg(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime_find(L);
+	if (rt) {
+		rpmsg_check_live(L, rt);
+	} else {
+		rt = runtime_new(L);
+		for (const struct kind *k = kinds; k->name; k++)
+			k->open(L);
+		rpmsg_preload_embedded(L, rpmsg_embedded);
+	}
+	push_functions(L, rt);
+	lua_pushinteger(L, RPMSG_MAX_MESSAGE);
+	lua_setfield(L, -2, "MAX_MESSAGE_SIZE");
+	lua_pushinteger(L, (lua_Integer)RPMSG_ANY);
+	lua_setfield(L, -2, "ADDR_ANY");
+	lua_pushstring(L, RPMSG_VERSION);
+	lua_setfield(L, -2, "version");
+	/* rpmsg.state lives in the registry so it outlives script generations. */
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
+	}
+	lua_setfield(L, -2, "state");
+	return 1;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* rpmsg.watch(fd, fn [, "r"|"w"|"rw"]): a script's own fd in the loop, so it
+ * can bridge a socket or a UART. fn(fd, events) gets a string of the events
+ * seen: "r" readable, "w" writable, "e" error or hang-up. */
+#include "lrpmsg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct lwatch {
+	struct loop_io io;            /* first: the loop hands back this pointer */
+	struct rpmsg_runtime *rt;
+	int gen;
+};
+
+static void watch_ready(struct loop_io *io, uint32_t events)
+{
+	struct lwatch *w = (struct lwatch *)io;
+	lua_State *L = w->rt->L;
+	rpmsg_push_anchored(L, w);
+	int idx = lua_gettop(L);
+	char ev[4], *p = ev;
+	if (events & LOOP_IN)
+		*p++ = 'r';
+	if (events & LOOP_OUT)
+		*p++ = 'w';
+	if (events & (LOOP_ERR | LOOP_HUP))
+		*p++ = 'e';
+	*p = '\0';
+	lua_getiuservalue(L, idx, 1);
+	lua_pushinteger(L, io->fd);
+	lua_pushstring(L, ev);
+	char what[48];
+	snprintf(what, sizeof what, "rpmsg.watch callback (fd %d)", io->fd);
+	rpmsg_call(w->rt, 2, what);
+	lua_settop(L, idx - 1);
+}
+
+static int watch_check_fd(lua_State *L, int idx)
+{
+	luaL_Stream *file = luaL_testudata(L, idx, LUA_FILEHANDLE);
+	if (file) {
+		luaL_argcheck(L, file->closef != NULL, idx, "file is closed");
+		return fileno(file->f);
+	}
+	lua_Integer fd = luaL_checkinteger(L, idx);
+	luaL_argcheck(L, fd >= 0 && fd < 1 << 30, idx, "not a file descriptor");
+	return (int)fd;
+}
+
+int rpmsg_l_watch(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	int fd = watch_check_fd(L, 1);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	const char *mode = luaL_optstring(L, 3, "r");
+	uint32_t events = (strchr(mode, 'r') ? LOOP_IN : 0) | (strchr(mode, 'w') ? LOOP_OUT : 0);
+	luaL_argcheck(L, events && strspn(mode, "rw") == strlen(mode), 3, "mode must be \"r\", \"w\" or \"rw\"");
+	struct lwatch *w = lua_newuserdatauv(L, sizeof *w, 1);
+	memset(w, 0, sizeof *w);
+	w->rt = rt;
+	w->gen = rpmsg_current_gen(rt);
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, -2, 1);
+	luaL_setmetatable(L, RPMSG_WATCH_TYPE);
+	struct rpmsg_err e;
+	if (loop_io_start(rt->loop, &w->io, fd, events, watch_ready, w, &e) < 0)
+		return rpmsg_push_error(L, &e);
+	rpmsg_anchor(L, -1);
+	return 1;
+}
+
+static void watch_stop(lua_State *L, struct lwatch *w)
+{
+	loop_io_stop(w->rt->loop, &w->io);
+	rpmsg_unanchor(L, w);
+}
+
+static int watch_cancel(lua_State *L)
+{
+	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
+	rpmsg_check_live(L, w->rt);
+	watch_stop(L, w);
+	return 0;
+}
+
+void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	struct lwatch *w = lua_touserdata(L, idx);
+	if (w && w->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+		watch_stop(L, w);
+}
+
+static int watch_gc(lua_State *L)
+{
+	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
+	if (!w->rt->closed)   /* else the loop is gone */
+		loop_io_stop(w->rt->loop, &w->io);
+	return 0;
+}
+
+void rpmsg_watch_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "cancel", watch_cancel },
+		{ NULL, NULL },
+	};
+	luaL_newmetatable(L, RPMSG_WATCH_TYPE);
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, watch_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* Script states and generations. The transaction: begin a generation, load
+ * and run the new chunk in a fresh environment under the watchdog, then
+ * either commit (on_unload of the old one, its timers and undeclared
+ * endpoints go, adopted endpoints take the new handlers) or abort (whatever
+ * the new chunk made goes, the local modules are put back). */
+#include "host.h"
+#include "lrpmsg_host.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SETTLE_MS 100
+
+static void set_dir(struct host *h)
+{
+	const char *slash = h->script ? strrchr(h->script, '/') : NULL;
+	if (!slash)
+		snprintf(h->dir, sizeof h->dir, ".");
+	else if (slash == h->script)
+		snprintf(h->dir, sizeof h->dir, "/");
+	else
+		snprintf(h->dir, sizeof h->dir, "%.*s", (int)(slash - h->script), h->script);
+}
+
+struct setup {
+	struct host *h;
+	struct rpmsg_backend *backend;
+	int argc;
+	char **argv;
+	int timeout_ms;
+};
+
+/* Everything that builds the state can raise (out of memory at least), so
+ * it runs under lua_pcall, as lua.c's pmain does. */
+static int setup_state(lua_State *L)
+{
+	const struct setup *s = lua_touserdata(L, 1);
+	struct host *h = s->h;
+	luaL_openlibs(L);
+	rpmsg_host_configure(L, h->loop, s->backend);
+	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
+	lua_pop(L, 1);
+	rpmsg_host_set_handler_timeout(L, s->timeout_ms);
+	/* The reload helpers, straight from the embedded source: a script may
+	 * replace package.loaded["rpmsg.host"], but not what reload calls. */
+	rpmsg_preload_embedded(L, rpmsg_host_embedded);   /* rpmsg.repl for the REPL */
+	rpmsg_open_embedded(L, rpmsg_host_embedded, "rpmsg.host");
+	h->helpers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+	/* The script's folder first on package.path, for its own modules. */
+	lua_getglobal(L, "package");
+	lua_pushfstring(L, "%s/?.lua;", h->dir);
+	lua_getfield(L, -2, "path");
+	lua_concat(L, 2);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
+
+	/* arg[0] is the script, arg[1..] what follows it, as in lua.c */
+	lua_createtable(L, s->argc, 1);
+	lua_pushstring(L, h->script ? h->script : "");
+	lua_rawseti(L, -2, 0);
+	for (int i = 0; i < s->argc; i++) {
+		lua_pushstring(L, s->argv[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_pushvalue(L, -1);
+	lua_setglobal(L, "arg");
+	h->arg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
+	      const char *script, int argc, char **argv, int timeout_ms)
+{
+	memset(h, 0, sizeof *h);
+	h->loop = loop;
+	h->script = script;
+	h->env_ref = h->arg_ref = h->helpers_ref = LUA_NOREF;
+	set_dir(h);
+	loop_timer_init(&h->settle, NULL, h);
+	lua_State *L = h->L = luaL_newstate();
+	if (!L) {
+		fprintf(stderr, "rpmsg-lua: out of memory (no Lua state)\n");
+		return -1;
+	}
+	struct setup s = { h, backend, argc, argv, timeout_ms };
+	lua_pushcfunction(L, setup_state);
+	lua_pushlightuserdata(L, &s);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		const char *err = lua_tostring(L, -1);
+		fprintf(stderr, "rpmsg-lua: cannot set up the Lua state: %s\n", err ? err : "?");
+		host_close(h);
+		return -1;
+	}
+	return 0;
+}
+
+/* Calls rpmsg.host[fn] (the embedded module, whatever package.loaded says)
+ * with nargs arguments from the stack, protected and under the watchdog.
+ * Leaves one result, or the error; returns the status. */
+static int call_helper(struct host *h, const char *fn, int nargs)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->helpers_ref);
+	lua_getfield(L, -1, fn);
+	lua_remove(L, -2);
+	lua_insert(L, -1 - nargs);
+	char what[64];
+	snprintf(what, sizeof what, "the reload helper %s", fn);
+	return rpmsg_host_pcall(L, nargs, 1, what);
+}
+
+/* The error on top of the stack failed the load of generation gen: report
+ * it, drop what the load made, put back the modules it removed (removed is
+ * their table's index, 0 if it got no further). */
+static int load_failed(struct host *h, bool first, int gen, int top, int removed, int status)
+{
+	lua_State *L = h->L;
+	const char *err = lua_tostring(L, -1);
+	if (!err)
+		err = "(error object is not a string)";
+	if (first)
+		fprintf(stderr, "rpmsg-lua: %s\n", err);
+	else
+		rpmsg_logf("reload of %s failed, generation %d keeps running: %s", h->script,
+			   gen - 1, err);
+	rpmsg_generation_abort(L);
+	if (removed) {
+		lua_pushvalue(L, removed);
+		if (call_helper(h, "restore_modules", 1) != LUA_OK)
+			rpmsg_logf("after the failed load of %s, its modules could not be put back: %s",
+				   h->script, lua_tostring(L, -1));
+	}
+	lua_settop(L, top);
+	return status;
+}
+
+static void call_on_unload(struct host *h)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->env_ref);
+	if (lua_getfield(L, -1, "on_unload") == LUA_TFUNCTION) {
+		if (rpmsg_host_pcall(L, 0, 0, "on_unload") != LUA_OK) {
+			rpmsg_logf("error in on_unload: %s", lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+	} else {
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+int host_load(struct host *h)
+{
+	lua_State *L = h->L;
+	int top = lua_gettop(L);
+	bool first = h->env_ref == LUA_NOREF;
+
+	int gen = rpmsg_generation_begin(L);
+	lua_pushstring(L, h->dir);
+	int status = call_helper(h, "unload_local_modules", 1);
+	if (status != LUA_OK)
+		return load_failed(h, first, gen, top, 0, status);
+	int removed = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->arg_ref);
+	status = call_helper(h, "new_env", 1);
+	if (status != LUA_OK)
+		return load_failed(h, first, gen, top, removed, status);
+	int env = lua_gettop(L);
+
+	/* No script (rpmsg-lua -i alone): an empty generation for the REPL. */
+	status = h->script ? luaL_loadfilex(L, h->script, "bt") : luaL_loadstring(L, "");
+	if (status == LUA_OK) {
+		lua_pushvalue(L, env);
+		lua_setupvalue(L, -2, 1);   /* the chunk's _ENV */
+		char what[PATH_MAX + 32];
+		snprintf(what, sizeof what, "%s (top level)", h->script ? h->script : "REPL");
+		status = rpmsg_host_pcall(L, 0, 0, what);
+	}
+	if (status != LUA_OK)
+		return load_failed(h, first, gen, top, removed, status);
+	if (!first)
+		call_on_unload(h);
+	rpmsg_generation_commit(L);
+	luaL_unref(L, LUA_REGISTRYINDEX, h->env_ref);
+	lua_pushvalue(L, env);
+	h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	if (!first)
+		rpmsg_logf("reloaded %s (generation %d)", h->script, gen);
+	lua_settop(L, top);
+	return LUA_OK;
+}
+
+static void host_prepare(void *ctx)
+{
+	struct host *h = ctx;
+	if (rpmsg_host_take_reload_request(h->L))
+		h->reload_wanted = true;
+	if (!h->reload_wanted)
+		return;
+	h->reload_wanted = false;
+	host_load(h);
+}
+
+static void host_hangup(int signo, void *ctx)
+{
+	(void)signo;
+	((struct host *)ctx)->reload_wanted = true;
+}
+
+static void settled(struct loop_timer *t)
+{
+	((struct host *)t->ctx)->reload_wanted = true;
+}
+
+static void file_changed(const char *name, void *ctx)
+{
+	struct host *h = ctx;
+	size_t n = strlen(name);
+	if (n < 4 || strcmp(name + n - 4, ".lua") != 0)
+		return;   /* editor swap files, backups */
+	struct rpmsg_err e;
+	if (loop_timer_start(h->loop, &h->settle, SETTLE_MS, 0, &e) < 0) {
+		rpmsg_logf("reloading without waiting for the edits to settle: %s", e.msg);
+		h->reload_wanted = true;
+	}
+}
+
+int host_enable_reload(struct host *h, struct rpmsg_err *e)
+{
+	if (!h->script)
+		return 0;
+	h->settle.fn = settled;
+	loop_set_prepare(h->loop, host_prepare, h);
+	int r = loop_signal(h->loop, SIGHUP, host_hangup, h, e);
+	if (r < 0)
+		return r;
+	return dirwatch_start(h->loop, &h->files, h->dir, false, file_changed, h, e);
+}
+
+void host_close(struct host *h)
+{
+	if (!h->L)
+		return;
+	dirwatch_stop(h->loop, &h->files);
+	loop_timer_stop(h->loop, &h->settle);
+	/* Closing the state destroys the endpoints the script created. */
+	lua_close(h->L);
+	h->L = NULL;
+}

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/* The console server (its client is host_attach.c). The stream carries
+ * plain text both ways: lines in, output and prompts out, so `attach` is a
+ * simple pump and even socat works as a client. The server never blocks the loop on a
+ * client: output is queued per session and sent as the socket takes it, and
+ * a session whose queue passes OUTPUT_MAX is dropped. */
+#include "host_console.h"
+#include "host_repl.h"
+#include "line_reader.h"
+#include "lrpmsg_host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Output a client has not read yet, at most: more means it stopped reading. */
+#define OUTPUT_MAX (256 * 1024)
+
+struct session {
+	struct session *next;
+	struct loop_io io;
+	struct loop_timer reaper;     /* ends a session dropped while it was in use */
+	struct repl_session repl;
+	struct line_reader lines;
+	char *out;                    /* queued output: out[head..len) is unsent */
+	size_t head, len, cap;
+	bool input_ended;             /* the client shut its side: finish sending, then close */
+	bool dropped;                 /* no more input or output; the reaper frees it */
+};
+
+static struct console {
+	struct host *h;
+	struct loop_io listener;
+	char path[sizeof ((struct sockaddr_un *)0)->sun_path];
+	struct session *sessions;
+} con = { .listener.fd = -1 };
+
+static void end_session(struct session *s)
+{
+	struct session **p = &con.sessions;
+	while (*p != s)
+		p = &(*p)->next;
+	*p = s->next;
+	loop_io_stop(con.h->loop, &s->io);
+	loop_timer_stop(con.h->loop, &s->reaper);
+	repl_close(&s->repl);
+	line_reader_free(&s->lines);
+	close(s->io.fd);
+	free(s->out);
+	free(s);
+}
+
+static void reap(struct loop_timer *t) { end_session(t->ctx); }
+
+/* Ends s from a place that may still hold it (a REPL line running, Lua
+ * printing): it goes quiet now and is freed from a timer, outside them. */
+static void drop_later(struct session *s)
+{
+	if (s->dropped)
+		return;
+	s->dropped = true;
+	loop_io_stop(con.h->loop, &s->io);
+	struct rpmsg_err e;
+	if (loop_timer_start(con.h->loop, &s->reaper, 0, 0, &e) < 0)
+		rpmsg_logf("console: %s: a dropped session stays until exit", e.msg);
+}
+
+static size_t pending(const struct session *s) { return s->len - s->head; }
+
+/* Reading while the client may still type, writing while output waits. */
+static void session_watch(struct session *s)
+{
+	uint32_t events = (s->input_ended ? 0 : LOOP_IN) | (pending(s) ? LOOP_OUT : 0);
+	struct rpmsg_err e;
+	if (loop_io_modify(con.h->loop, &s->io, events, &e) < 0) {
+		rpmsg_logf("console: %s: session dropped", e.msg);
+		drop_later(s);
+	}
+}
+
+static bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+/* Sends what the socket takes now. False if the client is gone. */
+static bool send_some(struct session *s, const char **p, size_t *n)
+{
+	while (*n > 0) {
+		ssize_t w = send(s->io.fd, *p, *n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0)
+			return would_block(errno);
+		*p += w;
+		*n -= (size_t)w;
+	}
+	return true;
+}
+
+static bool make_room(struct session *s, size_t n)
+{
+	if (s->head > 0) {
+		memmove(s->out, s->out + s->head, pending(s));
+		s->len -= s->head;
+		s->head = 0;
+	}
+	if (s->len + n <= s->cap)
+		return true;
+	size_t cap = s->cap ? s->cap : 4096;
+	while (cap < s->len + n)
+		cap *= 2;
+	if (cap > OUTPUT_MAX)
+		cap = OUTPUT_MAX;
+	char *out = realloc(s->out, cap);
+	if (!out)
+		return false;
+	s->out = out;
+	s->cap = cap;
+	return true;
+}
+
+/* The session's writer: never blocks. */
+static void queue_output(void *ctx, const char *p, size_t n)
+{
+	struct session *s = ctx;
+	if (s->dropped)
+		return;
+	if (pending(s) == 0 && !send_some(s, &p, &n)) {
+		drop_later(s);   /* the client left */
+		return;
+	}
+	if (n == 0)
+		return;
+	if (pending(s) + n > OUTPUT_MAX) {
+		rpmsg_logf("console: dropped a session that stopped reading (%zu bytes pending)",
+			   pending(s) + n);
+		drop_later(s);
+		return;
+	}
+	if (!make_room(s, n)) {
+		rpmsg_logf("console: out of memory for a session's output: session dropped");
+		drop_later(s);
+		return;
+	}
+	bool was_idle = pending(s) == 0;
+	memcpy(s->out + s->len, p, n);
+	s->len += n;
+	if (was_idle)
+		session_watch(s);
+}
+
+/* The socket can take more: send from the queue. */
+static void flush_output(struct session *s)
+{
+	const char *p = s->out + s->head;
+	size_t n = pending(s);
+	if (!send_some(s, &p, &n)) {
+		end_session(s);
+		return;
+	}
+	s->head = s->len - n;
+	if (n > 0)
+		return;
+	s->head = s->len = 0;
+	if (s->input_ended)
+		end_session(s);   /* all answered */
+	else
+		session_watch(s);
+}
+
+static bool session_line(void *ctx, enum line_kind kind, const char *line, size_t len)
+{
+	struct session *s = ctx;
+	repl_take_line(&s->repl, kind, line, len);
+	repl_write(&s->repl, s->repl.prompt);
+	return !s->dropped;
+}
+
+static void input_ended(struct session *s)
+{
+	s->input_ended = true;
+	/* A last line without a newline still runs, as in lua.c. */
+	if (!line_reader_finish(&s->lines, session_line, s))
+		return;
+	if (pending(s) == 0)
+		end_session(s);
+	else
+		session_watch(s);
+}
+
+static void read_input(struct session *s)
+{
+	char buf[4096];
+	ssize_t n = recv(s->io.fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (n < 0 && would_block(errno))
+		return;
+	if (n <= 0) {   /* the client is done typing, cleanly or not */
+		input_ended(s);
+		return;
+	}
+	line_reader_feed(&s->lines, buf, (size_t)n, session_line, s);
+}
+
+static void session_ready(struct loop_io *io, uint32_t events)
+{
+	struct session *s = io->ctx;
+	if (s->input_ended) {
+		/* Only output is left; a hang-up means nobody will read it. */
+		if (events & (LOOP_HUP | LOOP_ERR))
+			end_session(s);
+		else if (events & LOOP_OUT)
+			flush_output(s);
+		return;
+	}
+	if (events & LOOP_OUT) {
+		flush_output(s);
+		return;   /* input, if any, is still readable next time */
+	}
+	read_input(s);
+}
+
+static bool peer_allowed(int fd, uid_t *uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	*uid = cred.uid;
+	return cred.uid == 0 || cred.uid == getuid();
+}
+
+static struct session *new_session(int fd)
+{
+	struct session *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	loop_timer_init(&s->reaper, reap, s);
+	s->io.fd = fd;
+	s->io.weak = true;
+	if (line_reader_init(&s->lines, REPL_LINE_MAX) < 0) {
+		free(s);
+		return NULL;
+	}
+	if (repl_open(&s->repl, con.h, queue_output, s) < 0) {
+		line_reader_free(&s->lines);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void accept_client(struct loop_io *io, uint32_t events)
+{
+	(void)events;
+	int fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	uid_t uid = (uid_t)-1;
+	if (!peer_allowed(fd, &uid)) {
+		static const char why[] = REFUSED ": your uid is neither root nor the host's\n";
+		if (send(fd, why, sizeof why - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* it will see the connection close all the same */
+		}
+		rpmsg_logf("console: refused a connection from uid %d", (int)uid);
+		close(fd);
+		return;
+	}
+	struct session *s = new_session(fd);
+	struct rpmsg_err e;
+	if (!s) {
+		rpmsg_logf("console: cannot start a session (out of memory or no REPL)");
+		close(fd);
+		return;
+	}
+	if (loop_io_start(con.h->loop, &s->io, fd, LOOP_IN, session_ready, s, &e) < 0) {
+		rpmsg_logf("console: %s", e.msg);
+		repl_close(&s->repl);
+		line_reader_free(&s->lines);
+		free(s);
+		close(fd);
+		return;
+	}
+	s->next = con.sessions;
+	con.sessions = s;
+	char banner[512];
+	snprintf(banner, sizeof banner, "rpmsg-lua %s console: %s\n%s", RPMSG_VERSION,
+		 con.h->script ? con.h->script : "no script", s->repl.prompt);
+	repl_write(&s->repl, banner);
+}
+
+/* Is a host listening on addr? 1: yes (its pid in *pid), 0: the socket is
+ * left over from a host that is gone, <0: -errno, cannot tell. */
+static int served(const struct sockaddr_un *addr, int *pid)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	int r = connect(fd, (const struct sockaddr *)addr, sizeof *addr);
+	int err = r < 0 ? errno : 0;
+	struct ucred cred = { .pid = 0 };
+	socklen_t len = sizeof cred;
+	if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		*pid = (int)cred.pid;
+	close(fd);
+	if (r == 0 || err == EAGAIN)   /* EAGAIN: alive, its backlog full */
+		return 1;
+	return err == ECONNREFUSED ? 0 : -err;
+}
+
+/* A socket already at path: take it over only if no host serves it. */
+static int claim_stale_socket(const struct sockaddr_un *addr, struct rpmsg_err *e)
+{
+	const char *path = addr->sun_path;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return rpmsg_fail(e, EEXIST, "console path %s exists and is not a socket", path);
+	int pid = 0;
+	int r = served(addr, &pid);
+	if (r > 0)
+		return pid > 0 ? rpmsg_fail(e, EADDRINUSE, "console %s is served by a running host (pid %d)",
+					    path, pid)
+			       : rpmsg_fail(e, EADDRINUSE, "console %s is served by a running host", path);
+	if (r < 0)
+		return rpmsg_fail_errno(e, -r, "console %s: cannot tell whether a host serves it", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return rpmsg_fail_errno(e, errno, "console %s: cannot remove the stale socket", path);
+	return 0;
+}
+
+static int listen_on(const struct sockaddr_un *addr, struct rpmsg_err *e)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return rpmsg_fail_errno(e, errno, "console socket");
+	/* Created 0600 from the start: no window where others could connect. */
+	mode_t old = umask(0177);
+	int r = bind(fd, (const struct sockaddr *)addr, sizeof *addr);
+	umask(old);
+	if (r < 0 || listen(fd, 8) < 0) {
+		int err = errno;
+		close(fd);
+		return rpmsg_fail_errno(e, err, "console %s", addr->sun_path);
+	}
+	return fd;
+}
+
+int console_start(struct host *h, const char *path, struct rpmsg_err *e)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	/* An empty path would bind Linux's abstract namespace: no file, no mode. */
+	if (!*path)
+		return rpmsg_fail(e, EINVAL, "console path is empty: give a file path for the socket");
+	if (strlen(path) >= sizeof addr.sun_path)
+		return rpmsg_fail(e, ENAMETOOLONG, "console path %s is too long for a unix socket", path);
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+	int r = claim_stale_socket(&addr, e);
+	if (r < 0)
+		return r;
+	int fd = listen_on(&addr, e);
+	if (fd < 0)
+		return fd;
+	/* Not weak: a host with a console stays up to be attached to. */
+	if (loop_io_start(h->loop, &con.listener, fd, LOOP_IN, accept_client, NULL, e) < 0) {
+		close(fd);
+		unlink(path);
+		return -e->code;
+	}
+	con.h = h;
+	snprintf(con.path, sizeof con.path, "%s", path);
+	return 0;
+}
+
+void console_stop(void)
+{
+	if (!con.h)
+		return;
+	while (con.sessions)
+		end_session(con.sessions);
+	loop_io_stop(con.h->loop, &con.listener);
+	close(con.listener.fd);
+	unlink(con.path);
+	con.h = NULL;
+}
