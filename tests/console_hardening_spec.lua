@@ -41,10 +41,13 @@ local fw = script([[
 
 -- Starts a host serving path (runs body, a shell snippet, while it is up),
 -- then stops it. Returns status, stdout, stderr of the whole.
+-- Runs body once the host's console answers: a socket file is not enough,
+-- it may be a stale one the host is about to replace.
 local function with_console(path, body)
   local cmd = ("%s --console %s --sim %s %s & pid=$!; " ..
-    "for i in $(seq 100); do [ -S %s ] && break; sleep 0.05; done; %s\nkill -TERM $pid; wait $pid")
-    :format(q(helper.bin), q(path), q(fw), q(app), q(path), body)
+    "for i in $(seq 400); do %s attach %s </dev/null >/dev/null 2>&1 && break; sleep 0.05; done; " ..
+    "%s\nkill -TERM $pid; wait $pid")
+    :format(q(helper.bin), q(path), q(fw), q(app), q(helper.real_bin), q(path), body)
   return helper.sh(cmd)
 end
 
