@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Destroys the endpoints this process created: on request (the module's end,
- * a simulation's end), and however the process ends, short of SIGKILL: an atexit handler for exit() and os.exit(), and for the signals
- * whose default action kills, a handler that destroys and re-raises. Both are
+ * a simulation's end), and however the process ends, short of SIGKILL: an
+ * atexit handler for exit() and os.exit(), and for the signals whose default
+ * action kills, a handler that destroys and re-raises. Both are
  * installed when the first endpoint is created, so a program that creates
  * none gets no handler of ours. */
 #include "device.h"
