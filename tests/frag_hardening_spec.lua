@@ -6,11 +6,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local frag = require "rpmsg.frag"
 
-local function payload(n, seed)
-  local t = {}
-  for i = 1, n do t[i] = string.char((i * 31 + (seed or 0)) % 251) end
-  return table.concat(t)
-end
+local payload = helper.payload
 
 -- Feeds fragments to one reassembler; returns what it delivered and reported.
 local function feed_all(parts, rx)
@@ -24,15 +20,7 @@ local function feed_all(parts, rx)
   return got, errs, rx
 end
 
--- Replaces rpmsg.log for the length of fn; returns the lines logged.
-local function capture_log(fn)
-  local lines, log = {}, rpmsg.log
-  rpmsg.log = function(fmt, ...) lines[#lines + 1] = fmt:format(...) end
-  local ok, err = pcall(fn)
-  rpmsg.log = log
-  assert(ok, err)
-  return lines
-end
+local function capture_log(fn) return helper.capture_log(rpmsg, fn) end
 
 describe("rpmsg.frag, duplicates", function()
   it("delivers a duplicated one-fragment message once, and reports the repeat", function()

@@ -6,12 +6,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local frag = require "rpmsg.frag"
 
--- A payload whose every byte depends on its position and on seed.
-local function payload(n, seed)
-  local t = {}
-  for i = 1, n do t[i] = string.char((i * 31 + (seed or 0)) % 251) end
-  return table.concat(t)
-end
+local payload = helper.payload
 
 -- Runs the loop until done() is true (checked every 5 ms); fails the spec on
 -- a handler or task error, or when 10 s pass first.

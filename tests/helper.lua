@@ -199,4 +199,31 @@ function helper.run_task(rpmsg, fn)
   return result
 end
 
+-- Inside a task: waits until cond() is true, checking every 5 ms; false
+-- after 10 s.
+function helper.wait_for(rpmsg, cond)
+  for _ = 1, 2000 do
+    if cond() then return true end
+    rpmsg.sleep(5)
+  end
+  return false
+end
+
+-- Replaces rpmsg.log for the length of fn; returns the lines logged.
+function helper.capture_log(rpmsg, fn)
+  local lines, log = {}, rpmsg.log
+  rpmsg.log = function(fmt, ...) lines[#lines + 1] = fmt:format(...) end
+  local ok, err = pcall(fn)
+  rpmsg.log = log
+  assert(ok, err)
+  return lines
+end
+
+-- A payload of n bytes, each depending on its position and on seed.
+function helper.payload(n, seed)
+  local t = {}
+  for i = 1, n do t[i] = string.char((i * 31 + (seed or 0)) % 251) end
+  return table.concat(t)
+end
+
 return helper

@@ -9,23 +9,8 @@ local rpc = require "rpmsg.rpc"
 
 local function run_task(fn) return helper.run_task(rpmsg, fn) end
 
-local function wait_for(cond)
-  for _ = 1, 2000 do
-    if cond() then return true end
-    rpmsg.sleep(5)
-  end
-  return false
-end
-
--- Replaces rpmsg.log for the length of fn; returns the lines logged.
-local function capture_log(fn)
-  local lines, log = {}, rpmsg.log
-  rpmsg.log = function(fmt, ...) lines[#lines + 1] = fmt:format(...) end
-  local ok, err = pcall(fn)
-  rpmsg.log = log
-  assert(ok, err)
-  return lines
-end
+local function wait_for(cond) return helper.wait_for(rpmsg, cond) end
+local function capture_log(fn) return helper.capture_log(rpmsg, fn) end
 
 local function request(id, method, payload)
   return string.pack("<BI4s1", rpc.REQUEST, id, method) .. (payload or "")

@@ -8,14 +8,7 @@ local rpc = require "rpmsg.rpc"
 
 local function run_task(fn) return helper.run_task(rpmsg, fn) end
 
--- Waits inside a task until cond() is true, checking every 5 ms.
-local function wait_for(cond)
-  for _ = 1, 2000 do
-    if cond() then return true end
-    rpmsg.sleep(5)
-  end
-  return false
-end
+local function wait_for(cond) return helper.wait_for(rpmsg, cond) end
 
 describe("rpmsg.rpc", function()
   local a, b, client, server
