@@ -82,12 +82,15 @@ $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) -shared -o $@ $^
 
 # C unit tests, built with the sanitizers.
-CTESTS := $(patsubst tests/c/%.c,$(B)/asan/%,$(wildcard tests/c/test_*.c))
+# Each lives beside the layer it tests: tests/c/<layer>/test_NAME.c.
+CTEST_SRCS := $(wildcard tests/c/*/test_*.c)
+CTESTS := $(patsubst %.c,$(B)/asan/%,$(notdir $(CTEST_SRCS)))
+vpath test_%.c $(sort $(dir $(CTEST_SRCS)))
 ctests: $(CTESTS)
 # line_reader is a host object, but pure C: its test links it too.
 CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o)
-$(B)/asan/test_%: tests/c/test_%.c tests/c/tap.h $(CTEST_OBJS)
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_host) -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
+$(B)/asan/test_%: test_%.c tests/c/tap.h $(CTEST_OBJS)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_host) -Itests/c -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 # test_faults fails these calls on demand, to see each failure reported.
 $(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
 

@@ -5,8 +5,8 @@
 -- base below device and loop, which know nothing of each other, below
 -- bindings, below host.
 --
---   lua5.4 tests/callgraph.lua [BUILD_DIR]      (default build)
---   lua5.4 tests/callgraph.lua -v [BUILD_DIR]   also prints every edge
+--   lua5.4 tests/project/callgraph.lua [BUILD_DIR]      (default build)
+--   lua5.4 tests/project/callgraph.lua -v [BUILD_DIR]   also prints every edge
 local verbose = arg[1] == "-v"
 local build = arg[verbose and 2 or 1] or "build"
 

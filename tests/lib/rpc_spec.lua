@@ -93,7 +93,7 @@ describe("rpmsg.rpc", function()
   end)
 
   -- A handler that finishes after its own endpoint closed: its reply is
-  -- logged as not sent (tests/rpc_hardening_spec.lua).
+  -- logged as not sent (tests/lib/rpc_hardening_spec.lua).
 
   it("returns the send error when the remote is already gone", function()
     b:close()

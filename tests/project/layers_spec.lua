@@ -6,7 +6,7 @@ local helper = require "tests.helper"
 
 describe("runtime layers", function()
   it("have no call that climbs a layer and no cycle of calls between files", function()
-    local status, out, err = helper.sh("lua5.4 tests/callgraph.lua " .. helper.q(helper.build))
+    local status, out, err = helper.sh("lua5.4 tests/project/callgraph.lua " .. helper.q(helper.build))
     assert.equal(0, status, out .. err)
     assert.matches("0 problems", out .. err)
   end)
