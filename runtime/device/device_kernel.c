@@ -2,12 +2,10 @@
 /* The kernel backend: /dev/rpmsg_ctrlN and /dev/rpmsgN through rpmsg_ctrl and
  * rpmsg_char. CREATE_EPT never says which rpmsgN it made, so the new node is
  * found under /sys/class/rpmsg/rpmsg_ctrlN/ by its name, src and dst. */
-#include "device.h"
-#include "remoteproc.h"
+#include "device_kernel.h"
 #include "rpmsg_abi.h"
 #include "sysfs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,58 +15,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-/* One endpoint node under a control device, as sysfs shows it. */
-struct child {
-	int index;
-	struct rpmsg_info info;
-};
-
-static int read_child(int ctrl_index, int dev_index, struct child *out)
-{
-	char base[PATH_MAX], path[PATH_MAX + 8];
-	snprintf(base, sizeof base, "%s/class/rpmsg/rpmsg_ctrl%d/rpmsg%d", rpmsg_sysfs_root(),
-		 ctrl_index, dev_index);
-	long long src, dst;
-	memset(out, 0, sizeof *out);
-	snprintf(path, sizeof path, "%s/name", base);
-	if (sysfs_read(path, out->info.name, sizeof out->info.name) < 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/src", base);
-	if (sysfs_read_long(path, &src) < 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/dst", base);
-	if (sysfs_read_long(path, &dst) < 0)
-		return -1;
-	out->index = dev_index;
-	out->info.src = (uint32_t)src; /* -1 reads back as RPMSG_ANY */
-	out->info.dst = (uint32_t)dst;
-	return 0;
-}
-
-typedef int (*child_fn)(const struct child *c, void *ctx);
-
-struct each_child_ctx {
-	int ctrl_index;
-	child_fn fn;
-	void *ctx;
-};
-
-static int visit_child(int index, void *ctx)
-{
-	struct each_child_ctx *q = ctx;
-	struct child c;
-	return read_child(q->ctrl_index, index, &c) == 0 ? q->fn(&c, q->ctx) : 0;
-}
-
-/* Calls fn for each endpoint under rpmsg_ctrlN until it returns nonzero. */
-static int each_child(int ctrl_index, child_fn fn, void *ctx)
-{
-	char dir[64];
-	snprintf(dir, sizeof dir, "class/rpmsg/rpmsg_ctrl%d", ctrl_index);
-	struct each_child_ctx q = { ctrl_index, fn, ctx };
-	return sysfs_each_index(dir, "rpmsg", visit_child, &q);
-}
 
 /* The node's path (given, or ROOT/PREFIXN) and the N that sysfs knows it
  * by, which a symlinked path resolves to. */
@@ -82,7 +28,7 @@ static int node_path(char *out, size_t cap, const char *path, const char *prefix
 	return rpmsg_parse_index(realpath(out, real) ? real : out, prefix);
 }
 
-static bool child_is(const struct child *c, const struct rpmsg_info *info)
+static bool child_is(const struct kernel_child *c, const struct rpmsg_info *info)
 {
 	return rpmsg_info_equal(&c->info, info);
 }
@@ -119,7 +65,7 @@ struct snapshot {
 	int found;
 };
 
-static int mark_seen(const struct child *c, void *ctx)
+static int mark_seen(const struct kernel_child *c, void *ctx)
 {
 	struct snapshot *s = ctx;
 	if (child_is(c, s->info) && c->index < (int)sizeof s->seen * 8)
@@ -127,7 +73,7 @@ static int mark_seen(const struct child *c, void *ctx)
 	return 0;
 }
 
-static int find_new(const struct child *c, void *ctx)
+static int find_new(const struct kernel_child *c, void *ctx)
 {
 	struct snapshot *s = ctx;
 	bool old = c->index < (int)sizeof s->seen * 8 &&
@@ -163,145 +109,19 @@ static int kernel_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, in
 	if (r < 0)
 		return r;
 	struct snapshot s = { .info = info, .found = -1 };
-	each_child(c->index, mark_seen, &s);
+	kernel_each_child(c->index, mark_seen, &s);
 	struct rpmsg_endpoint_info k;
 	rpmsg_info_encode(info, (unsigned char *)&k);
 	if (ioctl(c->fd, RPMSG_CREATE_EPT_IOCTL, &k) < 0)
 		return rpmsg_fail_errno(e, errno, "create endpoint '%s' (src %u, dst %u) on %s",
 					info->name, info->src, info->dst, c->path);
-	each_child(c->index, find_new, &s);
+	kernel_each_child(c->index, find_new, &s);
 	if (s.found < 0)
 		return rpmsg_fail(e, ENOENT,
 				  "created endpoint '%s' but found no node for it under %s/class/rpmsg/rpmsg_ctrl%d",
 				  info->name, rpmsg_sysfs_root(), c->index);
 	*dev_index = s.found;
 	return 0;
-}
-
-struct holder_query {
-	unsigned src;
-	struct rpmsg_info *holder;
-	int *dev_index;
-};
-
-static int holds_src(const struct child *c, void *ctx)
-{
-	struct holder_query *q = ctx;
-	if (c->info.src != q->src)
-		return 0;
-	*q->holder = c->info;
-	*q->dev_index = c->index;
-	return 1;
-}
-
-/* The bus device a control device hangs under ("virtio1.rpmsg_ctrl.0.0"):
- * its part before the first dot names the remote's virtio device. Copies
- * "virtio1." into prefix; -1 if sysfs does not say. */
-static int remote_prefix(int ctrl_index, char *prefix, size_t cap)
-{
-	char link[PATH_MAX], target[PATH_MAX];
-	snprintf(link, sizeof link, "%s/class/rpmsg/rpmsg_ctrl%d", rpmsg_sysfs_root(), ctrl_index);
-	ssize_t n = readlink(link, target, sizeof target - 1);
-	if (n <= 0)
-		return -1;
-	target[n] = '\0';
-	/* .../virtio1/virtio1.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrl0 */
-	char *bus = strstr(target, ".rpmsg_ctrl.");
-	if (!bus)
-		return -1;
-	char *start = bus;
-	while (start > target && start[-1] != '/')
-		start--;
-	if ((size_t)(bus - start) + 2 > cap)
-		return -1;
-	snprintf(prefix, cap, "%.*s.", (int)(bus - start), start);
-	return 0;
-}
-
-/* A channel the remote announced (rpmsg-raw, rpmsg-tty, ...) binds a dynamic
- * local address when a driver takes it, from 1024 up, and only the bus
- * device's src shows it: a CREATE on that src would make a node that can be
- * neither opened nor destroyed. */
-static int channel_holds_src(int ctrl_index, unsigned src, struct rpmsg_info *holder)
-{
-	char prefix[64], dir[PATH_MAX];
-	if (remote_prefix(ctrl_index, prefix, sizeof prefix) < 0)
-		return 0;
-	snprintf(dir, sizeof dir, "%s/bus/rpmsg/devices", rpmsg_sysfs_root());
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	int found = 0;
-	struct dirent *de;
-	while (!found && (de = readdir(d))) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		char path[PATH_MAX + 300], value[32];
-		snprintf(path, sizeof path, "%s/%s/src", dir, de->d_name);
-		if (sysfs_read(path, value, sizeof value) < 0 || strtoul(value, NULL, 0) != src)
-			continue;
-		memset(holder, 0, sizeof *holder);
-		snprintf(path, sizeof path, "%s/%s/name", dir, de->d_name);
-		if (sysfs_read(path, holder->name, sizeof holder->name) < 0)
-			snprintf(holder->name, sizeof holder->name, "%.31s", de->d_name);
-		holder->src = src;
-		found = 1;
-	}
-	closedir(d);
-	return found;
-}
-
-static int kernel_src_holder(struct rpmsg_backend *b, int ctrl_index, unsigned src,
-			     struct rpmsg_info *holder, int *dev_index)
-{
-	(void)b;
-	struct holder_query q = { src, holder, dev_index };
-	if (each_child(ctrl_index, holds_src, &q) == 1)
-		return 1;
-	*dev_index = -1;   /* a channel: no /dev/rpmsgN of ours */
-	return channel_holds_src(ctrl_index, src, holder);
-}
-
-static int find_info(const struct child *c, void *ctx)
-{
-	struct snapshot *s = ctx;
-	if (!child_is(c, s->info))
-		return 0;
-	s->found = c->index;
-	return 1;
-}
-
-static int kernel_find(struct rpmsg_backend *b, int ctrl_index, const struct rpmsg_info *info,
-		       struct rpmsg_err *e)
-{
-	(void)b;
-	struct snapshot s = { .info = info, .found = -1 };
-	each_child(ctrl_index, find_info, &s);
-	if (s.found < 0)
-		return rpmsg_fail(e, ENOENT, "no endpoint '%s' (src %u, dst %u) under rpmsg_ctrl%d",
-				  info->name, info->src, info->dst, ctrl_index);
-	return s.found;
-}
-
-/* Fills what sysfs knows of /dev/rpmsgN: its control device and info. */
-static void describe_endpoint(struct rpmsg_ep *ep)
-{
-	char link[PATH_MAX], target[PATH_MAX];
-	snprintf(link, sizeof link, "%s/class/rpmsg/rpmsg%d", rpmsg_sysfs_root(), ep->index);
-	ssize_t n = readlink(link, target, sizeof target - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	char *slash = strrchr(target, '/');
-	if (!slash)
-		return;
-	*slash = '\0';  /* the parent directory is rpmsg_ctrlN */
-	int ctrl = rpmsg_parse_index(target, "rpmsg_ctrl");
-	struct child c;
-	if (ctrl >= 0 && read_child(ctrl, ep->index, &c) == 0) {
-		ep->ctrl_index = ctrl;
-		ep->info = c.info;
-	}
 }
 
 static int kernel_ep_open(struct rpmsg_backend *b, const char *path, int index,
@@ -330,7 +150,7 @@ static int kernel_ep_open(struct rpmsg_backend *b, const char *path, int index,
 		return r;
 	}
 	if (ep->index >= 0)
-		describe_endpoint(ep);
+		kernel_describe_endpoint(ep);
 	return 0;
 }
 
@@ -382,49 +202,6 @@ static int kernel_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg
 	if (enabled)
 		*enabled = value != 0;
 	return 0;
-}
-
-struct each_query {
-	rpmsg_ctrl_fn ctrl_fn;
-	rpmsg_endpoint_fn endpoint_fn;
-	void *ctx;
-};
-
-static int each_ctrl_index(int index, void *ctx)
-{
-	struct each_query *q = ctx;
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/rpmsg_ctrl%d", rpmsg_dev_root(), index);
-	return q->ctrl_fn(index, path, q->ctx);
-}
-
-static int kernel_each_ctrl(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx)
-{
-	(void)b;
-	struct each_query q = { .ctrl_fn = fn, .ctx = ctx };
-	return sysfs_each_index("class/rpmsg", "rpmsg_ctrl", each_ctrl_index, &q);
-}
-
-static int each_endpoint_child(const struct child *c, void *ctx)
-{
-	struct each_query *q = ctx;
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/rpmsg%d", rpmsg_dev_root(), c->index);
-	return q->endpoint_fn(c->index, path, &c->info, q->ctx);
-}
-
-static int kernel_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn,
-				void *ctx)
-{
-	(void)b;
-	struct each_query q = { .endpoint_fn = fn, .ctx = ctx };
-	return each_child(ctrl_index, each_endpoint_child, &q);
-}
-
-static int kernel_each_rproc(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx)
-{
-	(void)b;
-	return rproc_each(fn, ctx);
 }
 
 static const struct rpmsg_backend_ops kernel_ops = {
