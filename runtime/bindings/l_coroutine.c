@@ -2,8 +2,8 @@
 /* What rpmsg_guard_install puts in a state: its runtime in the state's
  * extra space, where the watchdog's signal handler and every coroutine find
  * it; coroutine.resume and coroutine.wrap that keep the chain of running
- * threads (l_guard.c), so a trip reaches a coroutine too; and the timer. */
-#include "lrpmsg.h"
+ * threads (l_guard.h), so a trip reaches a coroutine too; and the timer. */
+#include "l_guard.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,9 +14,9 @@
 static int resume_in_chain(lua_State *L, lua_State *co, int nargs, bool close_on_error,
 			   int *status_out)
 {
-	struct rpmsg_runtime *rt = rpmsg_runtime_of_thread(L);
-	bool tracked = rt && rt->depth > 0;
-	if (tracked && rt->chain_len == RPMSG_CHAIN_MAX)
+	struct rpmsg_guard *g = guard_of_thread(L);
+	bool tracked = g && g->depth > 0;
+	if (tracked && g->chain_len == RPMSG_CHAIN_MAX)
 		return luaL_error(L, "coroutines nested too deeply for the watchdog");
 	*status_out = LUA_ERRRUN;
 	if (!lua_checkstack(co, nargs)) {
@@ -25,7 +25,7 @@ static int resume_in_chain(lua_State *L, lua_State *co, int nargs, bool close_on
 	}
 	lua_xmove(L, co, nargs);
 	if (tracked)
-		rpmsg_guard_chain_push(rt, co);
+		rpmsg_guard_chain_push(g, co);
 	int nres;
 	int status = lua_resume(co, L, nargs, &nres);
 	bool failed = status != LUA_OK && status != LUA_YIELD;
@@ -36,9 +36,9 @@ static int resume_in_chain(lua_State *L, lua_State *co, int nargs, bool close_on
 	}
 	*status_out = status;
 	if (tracked)
-		rpmsg_guard_chain_pop(rt);
-	if (tracked && rt->tripped)
-		return rpmsg_guard_raise_trip(L, rt);
+		rpmsg_guard_chain_pop(g);
+	if (tracked && g->tripped)
+		return rpmsg_watchdog_raise_trip(L, g);
 	if (failed) {
 		lua_xmove(co, L, 1);
 		return -1;
@@ -108,16 +108,17 @@ static void replace_functions(lua_State *L)
 	replace_field(L, "coroutine", "resume", coroutine_resume);
 	replace_field(L, "coroutine", "wrap", coroutine_wrap);
 	lua_getglobal(L, "xpcall");
-	rpmsg_guard_know_xpcall(lua_tocfunction(L, -1));
+	rpmsg_watchdog_know_xpcall(lua_tocfunction(L, -1));
 	lua_pop(L, 1);
 }
 
 void rpmsg_guard_install(lua_State *L, struct rpmsg_runtime *rt, int timeout_ms)
 {
 	*(struct rpmsg_runtime **)lua_getextraspace(L) = rt;   /* coroutines copy it */
-	rt->handler_timeout_ms = timeout_ms;
+	struct rpmsg_guard *g = rt->guard;
+	g->handler_timeout_ms = timeout_ms;
 	replace_functions(L);
-	if (timeout_ms > 0 && !rt->has_timer && !rpmsg_guard_start_timer(rt))
+	if (timeout_ms > 0 && !g->has_timer && !rpmsg_watchdog_start_timer(g))
 		rpmsg_logf("watchdog: cannot start its timer (%s); handlers run without a time limit",
 			   strerror(errno));
 }

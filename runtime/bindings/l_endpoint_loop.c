@@ -296,6 +296,20 @@ int rpmsg_endpoint_wait(lua_State *L, int idx, struct lendpoint *le, struct ltas
 #define FIRST_TRY_MS 20          /* a new control device may still be probing */
 #define MAX_BACKOFF_MS 5000
 
+struct rpmsg_recovery {
+	bool on;                  /* endpoints are down and being tried */
+	struct dirwatch dev;      /* /dev, for control devices appearing */
+	struct loop_timer timer;  /* the next attempt */
+	int backoff_ms;
+};
+
+struct rpmsg_recovery *rpmsg_recovery_new(lua_State *L)
+{
+	struct rpmsg_recovery *r = lua_newuserdatauv(L, sizeof *r, 0);
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
 struct attempt {
 	struct rpmsg_runtime *rt;
 	int still_down;
@@ -317,9 +331,9 @@ static void recovery_try_one(lua_State *L, int idx, void *ctx)
 
 void rpmsg_recovery_stop(struct rpmsg_runtime *rt)
 {
-	rt->recovering = false;
-	dirwatch_stop(rt->loop, &rt->recover_dev);
-	loop_timer_stop(rt->loop, &rt->recover_timer);
+	rt->recovery->on = false;
+	dirwatch_stop(rt->loop, &rt->recovery->dev);
+	loop_timer_stop(rt->loop, &rt->recovery->timer);
 }
 
 /* The next attempt in ms. When the timer cannot be armed, say so: the down
@@ -327,9 +341,9 @@ void rpmsg_recovery_stop(struct rpmsg_runtime *rt)
 static void recovery_arm(struct rpmsg_runtime *rt, uint64_t ms)
 {
 	struct rpmsg_err e;
-	if (loop_timer_start(rt->loop, &rt->recover_timer, ms, 0, &e) < 0)
+	if (loop_timer_start(rt->loop, &rt->recovery->timer, ms, 0, &e) < 0)
 		rpmsg_logf("recovery: %s; down endpoints wait for a control device to appear%s", e.msg,
-			   rt->recover_dev.io.active ? "" : ", which nothing watches: they stay down");
+			   rt->recovery->dev.io.active ? "" : ", which nothing watches: they stay down");
 }
 
 static void recovery_attempt(struct loop_timer *t)
@@ -341,9 +355,10 @@ static void recovery_attempt(struct loop_timer *t)
 		rpmsg_recovery_stop(rt);
 		return;
 	}
-	recovery_arm(rt, (uint64_t)rt->recover_backoff_ms);
-	if (rt->recover_backoff_ms < MAX_BACKOFF_MS)
-		rt->recover_backoff_ms *= 2;
+	struct rpmsg_recovery *r = rt->recovery;
+	recovery_arm(rt, (uint64_t)r->backoff_ms);
+	if (r->backoff_ms < MAX_BACKOFF_MS)
+		r->backoff_ms *= 2;
 }
 
 static void recovery_dev_appeared(const char *name, void *ctx)
@@ -351,19 +366,20 @@ static void recovery_dev_appeared(const char *name, void *ctx)
 	struct rpmsg_runtime *rt = ctx;
 	if (strncmp(name, "rpmsg_ctrl", 10) != 0)
 		return;
-	rt->recover_backoff_ms = FIRST_TRY_MS;
+	rt->recovery->backoff_ms = FIRST_TRY_MS;
 	recovery_arm(rt, FIRST_TRY_MS);
 }
 
 void rpmsg_recovery_start(struct rpmsg_runtime *rt)
 {
-	if (rt->recovering)
+	struct rpmsg_recovery *r = rt->recovery;
+	if (r->on)
 		return;
-	rt->recovering = true;
-	rt->recover_backoff_ms = FIRST_TRY_MS;
-	loop_timer_init(&rt->recover_timer, recovery_attempt, rt);
+	r->on = true;
+	r->backoff_ms = FIRST_TRY_MS;
+	loop_timer_init(&r->timer, recovery_attempt, rt);
 	struct rpmsg_err e;
-	if (dirwatch_start(rt->loop, &rt->recover_dev, rpmsg_dev_root(), true, recovery_dev_appeared, rt, &e) < 0)
+	if (dirwatch_start(rt->loop, &r->dev, rpmsg_dev_root(), true, recovery_dev_appeared, rt, &e) < 0)
 		rpmsg_logf("recovery: %s; retrying on a timer only", e.msg);
 	recovery_arm(rt, FIRST_TRY_MS);
 }

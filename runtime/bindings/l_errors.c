@@ -9,6 +9,33 @@
 #include <string.h>
 
 #define ERRORS_PER_SECOND 5    /* lines per source and second; the rest are counted */
+#define ERROR_SOURCES 8        /* sources tracked at once; the least recent gives way */
+
+/* Per source (the `what` label): the first few errors of each second are
+ * logged, the rest counted. */
+struct rpmsg_error_source {
+	char what[96];
+	uint64_t window_ms;       /* start of the current one-second window */
+	unsigned logged;          /* lines written in that window */
+	unsigned long unlogged;   /* errors counted, not yet reported */
+};
+
+struct rpmsg_error_log {
+	struct rpmsg_error_source sources[ERROR_SOURCES];
+	unsigned long not_logged;   /* all errors only counted, ever */
+};
+
+struct rpmsg_error_log *rpmsg_errors_new(lua_State *L)
+{
+	struct rpmsg_error_log *log = lua_newuserdatauv(L, sizeof *log, 0);
+	memset(log, 0, sizeof *log);
+	return log;
+}
+
+unsigned long rpmsg_errors_not_logged(const struct rpmsg_runtime *rt)
+{
+	return rt->errors->not_logged;
+}
 
 /* Under rpmsg.run{raise_errors = true} (specs, a stock lua5.4), the first
  * handler error ends the run and is raised from it instead of being logged. */
@@ -34,12 +61,11 @@ static void error_report_unlogged(struct rpmsg_error_source *s)
 
 /* The record of this source, or the least recently used one, reported and
  * taken over. */
-static struct rpmsg_error_source *error_source_of(struct rpmsg_runtime *rt, const char *what)
+static struct rpmsg_error_source *error_source_of(struct rpmsg_error_log *log, const char *what)
 {
-	struct rpmsg_error_source *oldest = &rt->error_sources[0];
-	size_t n = sizeof rt->error_sources / sizeof rt->error_sources[0];
-	for (size_t i = 0; i < n; i++) {
-		struct rpmsg_error_source *s = &rt->error_sources[i];
+	struct rpmsg_error_source *oldest = &log->sources[0];
+	for (size_t i = 0; i < ERROR_SOURCES; i++) {
+		struct rpmsg_error_source *s = &log->sources[i];
 		if (strncmp(s->what, what, sizeof s->what - 1) == 0)
 			return s;
 		if (s->window_ms < oldest->window_ms)
@@ -55,7 +81,7 @@ void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *
 {
 	if (error_raise_from_run(rt, what, trace))
 		return;
-	struct rpmsg_error_source *s = error_source_of(rt, what);
+	struct rpmsg_error_source *s = error_source_of(rt->errors, what);
 	uint64_t now = rpmsg_now_ms();
 	if (now - s->window_ms >= 1000) {
 		error_report_unlogged(s);
@@ -64,7 +90,7 @@ void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *
 	}
 	if (s->logged == ERRORS_PER_SECOND) {
 		s->unlogged++;
-		rt->errors_not_logged++;
+		rt->errors->not_logged++;
 		return;
 	}
 	s->logged++;
@@ -74,6 +100,6 @@ void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *
 /* Writes what each source still holds back: at the runtime's end. */
 void rpmsg_errors_flush(struct rpmsg_runtime *rt)
 {
-	for (size_t i = 0; i < sizeof rt->error_sources / sizeof rt->error_sources[0]; i++)
-		error_report_unlogged(&rt->error_sources[i]);
+	for (size_t i = 0; i < ERROR_SOURCES; i++)
+		error_report_unlogged(&rt->errors->sources[i]);
 }

@@ -15,6 +15,7 @@
 static const char HOST_LOOP_KEY = 'l';
 static const char HOST_BACKEND_KEY = 'b';
 static const char STATE_KEY = 's';
+#define RUNTIME_PARTS 3   /* the user values of the runtime: guard, errors, recovery */
 
 /* ---- runtime ---------------------------------------------------------- */
 
@@ -47,9 +48,17 @@ static int runtime_gc(lua_State *L)
 
 static struct rpmsg_runtime *runtime_new(lua_State *L)
 {
-	struct rpmsg_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
+	struct rpmsg_runtime *rt = lua_newuserdatauv(L, sizeof *rt, RUNTIME_PARTS);
 	memset(rt, 0, sizeof *rt);
 	rt->raised_ref = LUA_NOREF;
+	/* Each concern keeps its state in a userdata of its own, held by the
+	 * runtime's: it lives exactly as long. */
+	rt->guard = rpmsg_guard_new(L);
+	lua_setiuservalue(L, -2, 1);
+	rt->errors = rpmsg_errors_new(L);
+	lua_setiuservalue(L, -2, 2);
+	rt->recovery = rpmsg_recovery_new(L);
+	lua_setiuservalue(L, -2, 3);
 	lua_newtable(L);
 	lua_pushcfunction(L, runtime_gc);
 	lua_setfield(L, -2, "__gc");
@@ -244,7 +253,7 @@ static int module_stats(lua_State *L)
 	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, (lua_Integer)rt->handler_errors);
 	lua_setfield(L, -2, "handler_errors");
-	lua_pushinteger(L, (lua_Integer)rt->errors_not_logged);
+	lua_pushinteger(L, (lua_Integer)rpmsg_errors_not_logged(rt));
 	lua_setfield(L, -2, "errors_not_logged");
 	lua_pushinteger(L, (lua_Integer)rt->messages_in);
 	lua_setfield(L, -2, "messages_in");

@@ -7,10 +7,8 @@
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "clock.h"
 #include "device.h"
@@ -38,47 +36,20 @@ struct rpmsg_runtime {
 	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
-	/* The log-flood limit (l_guard.c): per source (the `what` label), the
-	 * first few errors of each second are logged, the rest counted. */
-	struct rpmsg_error_source {
-		char what[96];
-		uint64_t window_ms;       /* start of the current one-second window */
-		unsigned logged;          /* lines written in that window */
-		unsigned long unlogged;   /* errors counted, not yet reported */
-	} error_sources[8];
-	unsigned long errors_not_logged;  /* all errors only counted, ever */
-	/* The watchdog (l_guard.c). No hook runs until a guarded call overruns:
-	 * a POSIX timer's signal handler then hooks the running threads. The
-	 * fields that handler reads are volatile sig_atomic_t, written by the
-	 * loop's thread in an order that never leaves a call unguarded. */
-	int handler_timeout_ms;       /* 0: no timer at all (Ctrl-C still works) */
-	int guard_slot;               /* our index in l_guard.c's table, while has_timer */
-	bool has_timer;
-	timer_t timer;
-	volatile sig_atomic_t depth;          /* nesting of guarded calls */
-	volatile sig_atomic_t deadline;       /* of the outermost call, ms, wraps at 2^32 */
-	volatile sig_atomic_t timer_armed;    /* a one-shot expiry is pending */
-	volatile sig_atomic_t tripped;        /* 0, or why the outermost call must end */
-	volatile sig_atomic_t tripped_at;     /* ms (wrapping), for the grace period */
-	volatile sig_atomic_t idle_interrupt; /* a Ctrl-C came while nothing ran */
-	const char *volatile running;         /* what the outermost call runs */
-	/* The threads running now, outermost first: the guarded call's thread,
-	 * then each coroutine resumed from it. A trip hooks them all. */
-	lua_State *volatile chain[200];   /* as deep as Lua nests C calls (LUAI_MAXCCALLS) */
-	volatile sig_atomic_t chain_len;
+	struct rpmsg_error_log *errors;  /* the log-flood limit's state (l_errors.c) */
+	struct rpmsg_guard *guard;    /* the watchdog's state (l_guard.h) */
 	/* Script generations (l_generation.c). Objects remember the generation
 	 * that made them; a reload loads generation load_gen beside gen. */
 	int gen;
 	int load_gen;
 	bool loading;
 	bool reload_requested;        /* rpmsg.reload(): the host reloads at the top of the loop */
-	/* Recovery of endpoints whose remote went (l_recover.c). */
-	bool recovering;
-	struct dirwatch recover_dev;
-	struct loop_timer recover_timer;
-	int recover_backoff_ms;
+	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 };
 
+/* The recovery's state, at the runtime's birth: a userdata pushed on L. */
+struct rpmsg_recovery *rpmsg_recovery_new(lua_State *L);
+/* At the runtime's end: stops watching for remotes coming back. */
 void rpmsg_recovery_stop(struct rpmsg_runtime *rt);
 
 /* The generation new objects belong to. */
@@ -151,17 +122,10 @@ static inline struct rpmsg_runtime *rpmsg_runtime_of_thread(lua_State *L)
 {
 	return *(struct rpmsg_runtime **)lua_getextraspace(L);
 }
-#define RPMSG_CHAIN_MAX (int)(sizeof ((struct rpmsg_runtime *)0)->chain / sizeof(lua_State *))
-/* The watchdog's parts that l_coroutine.c uses: the chain of running
- * threads (false: too deep), the error a trip raises, its timer (false:
- * none, errno says why), and which function is Lua's own xpcall. */
-bool rpmsg_guard_chain_push(struct rpmsg_runtime *rt, lua_State *L);
-void rpmsg_guard_chain_pop(struct rpmsg_runtime *rt);
-int rpmsg_guard_raise_trip(lua_State *L, struct rpmsg_runtime *rt);
-bool rpmsg_guard_start_timer(struct rpmsg_runtime *rt);
-void rpmsg_guard_know_xpcall(lua_CFunction xpcall);
+/* The guard's state, at the runtime's birth: a userdata pushed on L. */
+struct rpmsg_guard *rpmsg_guard_new(lua_State *L);
 /* From a signal handler: aborts the chunk running in rt ("interrupted!").
- * Returns false, and leaves rt->idle_interrupt set, when nothing ran. */
+ * Returns false, and keeps the interrupt for the prompt, when nothing ran. */
 bool rpmsg_guard_interrupt(struct rpmsg_runtime *rt);
 /* Clears the interrupt that came while nothing ran; true if there was one. */
 bool rpmsg_guard_clear_interrupt(struct rpmsg_runtime *rt);
@@ -173,6 +137,10 @@ void rpmsg_guard_close(struct rpmsg_runtime *rt);
 void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *trace);
 /* At the runtime's end: writes the errors still only counted. */
 void rpmsg_errors_flush(struct rpmsg_runtime *rt);
+/* The log-flood limit's state, at the runtime's birth: a userdata pushed on L. */
+struct rpmsg_error_log *rpmsg_errors_new(lua_State *L);
+/* How many errors were only counted, never logged. */
+unsigned long rpmsg_errors_not_logged(const struct rpmsg_runtime *rt);
 
 /* Pushes nil, message, ERRNAME and returns 3: luv's failure convention. */
 int rpmsg_push_error(lua_State *L, const struct rpmsg_err *e);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the guard, one per runtime (rt->guard): the protected-call path
+ * (l_guard.c), the watchdog's timer, signal and hook (l_watchdog.c), and the
+ * coroutine functions that keep its chain of running threads (l_coroutine.c).
+ * The fields a signal handler reads are volatile sig_atomic_t, written by the
+ * loop's thread in an order that never leaves a call unguarded. */
+#ifndef L_GUARD_H
+#define L_GUARD_H
+
+#include "lrpmsg.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RPMSG_CHAIN_MAX 200    /* as deep as Lua nests C calls (LUAI_MAXCCALLS) */
+
+enum { TRIP_NONE, TRIP_DEADLINE, TRIP_INTERRUPT };
+
+struct rpmsg_guard {
+	/* No hook runs until a guarded call overruns: a POSIX timer's signal
+	 * handler then hooks the running threads. */
+	int handler_timeout_ms;       /* 0: no timer at all (Ctrl-C still works) */
+	int slot;                     /* our index in l_watchdog.c's table, while has_timer */
+	bool has_timer;
+	timer_t timer;
+	volatile sig_atomic_t depth;          /* nesting of guarded calls */
+	volatile sig_atomic_t deadline;       /* of the outermost call, ms, wraps at 2^32 */
+	volatile sig_atomic_t timer_armed;    /* a one-shot expiry is pending */
+	volatile sig_atomic_t tripped;        /* TRIP_NONE, or why the outermost call must end */
+	volatile sig_atomic_t tripped_at;     /* ms (wrapping), for the grace period */
+	volatile sig_atomic_t idle_interrupt; /* a Ctrl-C came while nothing ran */
+	const char *volatile running;         /* what the outermost call runs */
+	/* The threads running now, outermost first: the guarded call's thread,
+	 * then each coroutine resumed from it. A trip hooks them all. */
+	lua_State *volatile chain[RPMSG_CHAIN_MAX];
+	volatile sig_atomic_t chain_len;
+};
+
+/* The guard of the runtime rpmsg_guard_install left in L's extra space
+ * (a plain load: signal handlers use it), NULL if none. */
+static inline struct rpmsg_guard *guard_of_thread(lua_State *L)
+{
+	struct rpmsg_runtime *rt = rpmsg_runtime_of_thread(L);
+	return rt ? rt->guard : NULL;
+}
+
+/* Time in wrapping milliseconds, which a sig_atomic_t holds. */
+static inline int guard_now_ms32(void)
+{
+	return (int)(uint32_t)rpmsg_now_ms();   /* async-signal-safe */
+}
+
+/* ---- l_guard.c: the chain of running threads (false: too deep) */
+bool rpmsg_guard_chain_push(struct rpmsg_guard *g, lua_State *L);
+void rpmsg_guard_chain_pop(struct rpmsg_guard *g);
+
+/* ---- l_watchdog.c */
+/* Hooks L so that it raises the trip at its next instruction. */
+void rpmsg_watchdog_hook(lua_State *L);
+/* The error a trip raises in L. */
+int rpmsg_watchdog_raise_trip(lua_State *L, struct rpmsg_guard *g);
+/* Arms the one-shot timer for ms from now. */
+void rpmsg_watchdog_arm(struct rpmsg_guard *g, int32_t ms);
+/* Creates the timer; false (errno says why) if it cannot. */
+bool rpmsg_watchdog_start_timer(struct rpmsg_guard *g);
+/* Which function is Lua's own xpcall: its handler is defused on a trip. */
+void rpmsg_watchdog_know_xpcall(lua_CFunction xpcall);
+
+#endif
