@@ -70,7 +70,7 @@ static void find_adoptable(lua_State *L, int idx, void *ctx)
 	struct decl *d = ctx;
 	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le || d->match || (!le->ep && !le->down) || (le->ep && le->ep->dead) ||
-	    le->gen != le->rt->gen || le->adopted_gen == le->rt->load_gen ||
+	    le->gen != rpmsg_gen_running(le->rt) || le->adopted_gen == rpmsg_gen_loading(le->rt) ||
 	    le->owned != (d->kind == DECL_CREATE))
 		return;
 	const struct rpmsg_ep *ep = le->ep;
@@ -104,11 +104,11 @@ static bool adopt(lua_State *L, struct rpmsg_runtime *rt, struct decl *d)
 		return false;
 	}
 	/* Its fields start empty: the new generation sets its own handlers. */
-	d->match->adopted_gen = d->match->fields_gen = rt->load_gen;
+	d->match->adopted_gen = d->match->fields_gen = rpmsg_gen_loading(rt);
 	lua_newtable(L);
 	lua_setiuservalue(L, d->match_idx, STAGED_FIELDS);
 	/* Closed earlier in this load and declared again: it stays. */
-	if (d->match->staged_gen == rt->load_gen)
+	if (d->match->staged_gen == rpmsg_gen_loading(rt))
 		d->match->staged_ops = 0;
 	return true;
 }
@@ -128,7 +128,7 @@ int rpmsg_l_endpoint(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	struct decl d;
 	read_decl(L, 1, &d);
-	if (rt->loading && adopt(L, rt, &d)) {
+	if (rpmsg_gen_loading(rt) && adopt(L, rt, &d)) {
 		set_handlers_from(L, 1, lua_gettop(L));
 		return 1;
 	}
@@ -182,17 +182,17 @@ static void stage_abort(lua_State *L, int idx, struct lendpoint *le)
 static void stage_commit(lua_State *L, int idx, struct lendpoint *le)
 {
 	struct rpmsg_runtime *rt = le->rt;
-	bool adopted = le->adopted_gen == rt->load_gen;
-	unsigned ops = le->staged_gen == rt->load_gen ? le->staged_ops : 0;
+	bool adopted = le->adopted_gen == rpmsg_gen_loading(rt);
+	unsigned ops = le->staged_gen == rpmsg_gen_loading(rt) ? le->staged_ops : 0;
 	/* Anchored only by the staging: the reload never meant to close it. */
 	bool kept_by_script = le->staged_anchor;
-	if (le->fields_gen == rt->load_gen) {   /* the new fields replace the old wholesale */
+	if (le->fields_gen == rpmsg_gen_loading(rt)) {   /* the new fields replace the old wholesale */
 		lua_getiuservalue(L, idx, STAGED_FIELDS);
 		lua_setiuservalue(L, idx, LIVE_FIELDS);
 	}
 	stage_forget(L, idx, le);
 	if (adopted)
-		le->gen = rt->load_gen;
+		le->gen = rpmsg_gen_loading(rt);
 	struct rpmsg_err e;
 	if ((ops & STAGED_DESTROY) && le->ep) {
 		int r;
@@ -215,11 +215,11 @@ void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum
 		return;
 	if (how == RPMSG_RETIRE_ABORT) {
 		stage_abort(L, idx, le);
-		if (le->gen == rt->load_gen)   /* declared by the failed load: undo it */
+		if (le->gen == rpmsg_gen_loading(rt))   /* declared by the failed load: undo it */
 			rpmsg_endpoint_release(L, le);
 		return;
 	}
-	if (le->gen != rt->gen || (!le->ep && !le->down))
+	if (le->gen != rpmsg_gen_running(rt) || (!le->ep && !le->down))
 		stage_abort(L, idx, le);   /* nothing of the old generation to hand over */
 	else
 		stage_commit(L, idx, le);

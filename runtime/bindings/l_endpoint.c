@@ -320,7 +320,7 @@ static int endpoint_newindex(lua_State *L)
 		}
 		lua_pop(L, 1);
 		lua_setiuservalue(L, 1, STAGED_FIELDS);
-		le->fields_gen = le->rt->load_gen;
+		le->fields_gen = rpmsg_gen_loading(le->rt);
 		rpmsg_endpoint_stage_anchor(L, 1, le);
 		fields = STAGED_FIELDS;
 	}

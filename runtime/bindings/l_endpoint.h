@@ -52,13 +52,15 @@ static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
  * script may only change through staging. */
 static inline bool endpoint_running_while_loading(const struct lendpoint *le)
 {
-	return le->rt->loading && le->gen != le->rt->load_gen;
+	int loading = rpmsg_gen_loading(le->rt);
+	return loading && le->gen != loading;
 }
 
 /* Closed or destroyed by the loading script, done at commit: closed for it. */
 static inline bool endpoint_staged_closed(const struct lendpoint *le)
 {
-	return le->rt->loading && le->staged_gen == le->rt->load_gen && le->staged_ops != 0;
+	int loading = rpmsg_gen_loading(le->rt);
+	return loading && le->staged_gen == loading && le->staged_ops != 0;
 }
 
 /* Which fields the script sees: the staged ones while a reload that adopted
@@ -66,7 +68,8 @@ static inline bool endpoint_staged_closed(const struct lendpoint *le)
  * handlers alone. */
 static inline int endpoint_script_fields(const struct lendpoint *le)
 {
-	return le->rt->loading && le->fields_gen == le->rt->load_gen ? STAGED_FIELDS : LIVE_FIELDS;
+	int loading = rpmsg_gen_loading(le->rt);
+	return loading && le->fields_gen == loading ? STAGED_FIELDS : LIVE_FIELDS;
 }
 
 /* Pushes live field `key` of the endpoint at idx. */

@@ -66,10 +66,10 @@ void rpmsg_endpoint_stage_anchor(lua_State *L, int idx, struct lendpoint *le)
 int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned op)
 {
 	rpmsg_endpoint_stage_anchor(L, idx, le);
-	if (le->staged_gen != le->rt->load_gen)
+	if (le->staged_gen != rpmsg_gen_loading(le->rt))
 		le->staged_ops = 0;
 	le->staged_ops |= op;   /* a destroy then a close: both, at commit */
-	le->staged_gen = le->rt->load_gen;
+	le->staged_gen = rpmsg_gen_loading(le->rt);
 	lua_pushboolean(L, 1);
 	return 1;
 }

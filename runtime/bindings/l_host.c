@@ -1,19 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* What the host program may ask of the bindings (lrpmsg_host.h): bind a
- * state to its loop and backend, arm the watchdog, run chunks under it, and
- * take the requests a script makes of the host. */
+ * state to its loop and backend (and give its module the functions only
+ * the host has), arm the watchdog, and run chunks under it. */
 #include "lrpmsg.h"
 #include "lrpmsg_host.h"
 
-bool rpmsg_host_take_reload_request(lua_State *L)
+/* The functions only the host gives the module (l_module.c lays them over
+ * the ones that, in a stock lua5.4, say they need the host). */
+static const luaL_Reg host_functions[] = {
+	{ "reload", rpmsg_generation_l_reload },
+	{ NULL, NULL },
+};
+
+void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend)
 {
-	/* Asked at every loop turn: the pointer the watchdog keeps in the
-	 * state's extra space (rpmsg_host_set_handler_timeout put it there)
-	 * spares a registry lookup. */
-	struct rpmsg_runtime *rt = rpmsg_runtime_of_thread(L);
-	bool asked = rt->reload_requested;
-	rt->reload_requested = false;
-	return asked;
+	lua_createtable(L, 0, 3);
+	lua_pushlightuserdata(L, loop);
+	lua_setfield(L, -2, "loop");
+	lua_pushlightuserdata(L, backend);
+	lua_setfield(L, -2, "backend");
+	luaL_newlib(L, host_functions);
+	lua_setfield(L, -2, "functions");
+	lua_setfield(L, LUA_REGISTRYINDEX, RPMSG_HOST_KEY);
 }
 
 void rpmsg_host_set_handler_timeout(lua_State *L, int ms)

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char HOST_LOOP_KEY = 'l';
-static const char HOST_BACKEND_KEY = 'b';
 static const char STATE_KEY = 's';
 #define RUNTIME_PARTS 3   /* the user values of the runtime: guard, errors, recovery */
 
@@ -71,11 +69,15 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 	lua_pop(L, 1);
 	rt->L = main;
 
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &HOST_LOOP_KEY);
-	rt->loop = lua_touserdata(L, -1);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
-	rt->backend = lua_touserdata(L, -1);
-	lua_pop(L, 2);
+	/* The host's loop and backend (rpmsg_host_configure), if a host set them. */
+	if (lua_getfield(L, LUA_REGISTRYINDEX, RPMSG_HOST_KEY) == LUA_TTABLE) {
+		lua_getfield(L, -1, "loop");
+		rt->loop = lua_touserdata(L, -1);
+		lua_getfield(L, -2, "backend");
+		rt->backend = lua_touserdata(L, -1);
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
 	rt->hosted = rt->loop != NULL;
 	if (!rt->backend)
 		rt->backend = rpmsg_kernel_backend();
@@ -87,14 +89,6 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 		rt->owns_loop = true;
 	}
 	return rt;
-}
-
-void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend)
-{
-	lua_pushlightuserdata(L, loop);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_LOOP_KEY);
-	lua_pushlightuserdata(L, backend);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &HOST_BACKEND_KEY);
 }
 
 /* ---- the kinds of object ------------------------------------------------ */
@@ -232,15 +226,6 @@ static int module_stop(lua_State *L)
 	return 0;
 }
 
-static int module_reload(lua_State *L)
-{
-	struct rpmsg_runtime *rt = rpmsg_runtime(L);
-	if (!rt->hosted)
-		return luaL_error(L, "rpmsg: reload() needs the rpmsg-lua host");
-	rt->reload_requested = true;   /* done at the top of the loop, never inside a handler */
-	return 0;
-}
-
 static int module_now(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)rpmsg_now_ms());
@@ -283,7 +268,6 @@ static const luaL_Reg functions[] = {
 	{ "run", module_run },
 	{ "stop", module_stop },
 	{ "now", module_now },
-	{ "reload", module_reload },
 	{ "stats", module_stats },
 	{ NULL, NULL },
 };
@@ -296,15 +280,46 @@ static int module_function(lua_State *L)
 	return lua_tocfunction(L, lua_upvalueindex(2))(L);
 }
 
+/* What only the rpmsg-lua host gives the module (RPMSG_HOST_KEY): in a
+ * stock lua5.4 each of these raises, naming what is missing. */
+static const char *const host_only[] = { "reload", NULL };
+
+static int module_needs_host(lua_State *L)
+{
+	return luaL_error(L, "rpmsg: %s() needs the rpmsg-lua host",
+			  lua_tostring(L, lua_upvalueindex(1)));
+}
+
+/* Sets module[name] to the C function on top, popped, behind module_function. */
+static void set_function(lua_State *L, int module, struct rpmsg_runtime *rt, const char *name)
+{
+	lua_pushlightuserdata(L, rt);
+	lua_insert(L, -2);
+	lua_pushcclosure(L, module_function, 2);
+	lua_setfield(L, module, name);
+}
+
 static void push_functions(lua_State *L, struct rpmsg_runtime *rt)
 {
 	lua_createtable(L, 0, sizeof functions / sizeof functions[0] + 4);
+	int module = lua_gettop(L);
 	for (const luaL_Reg *f = functions; f->name; f++) {
-		lua_pushlightuserdata(L, rt);
 		lua_pushcfunction(L, f->func);
-		lua_pushcclosure(L, module_function, 2);
-		lua_setfield(L, -2, f->name);
+		set_function(L, module, rt, f->name);
 	}
+	for (const char *const *name = host_only; *name; name++) {
+		lua_pushstring(L, *name);
+		lua_pushcclosure(L, module_needs_host, 1);
+		lua_setfield(L, module, *name);
+	}
+	if (lua_getfield(L, LUA_REGISTRYINDEX, RPMSG_HOST_KEY) == LUA_TTABLE &&
+	    lua_getfield(L, -1, "functions") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			set_function(L, module, rt, lua_tostring(L, -2));
+		}
+	}
+	lua_settop(L, module);
 }
 
 static int load_embedded(lua_State *L)

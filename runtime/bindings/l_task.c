@@ -295,7 +295,7 @@ static int task_alive(lua_State *L)
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
 	struct ltask *t = lua_touserdata(L, idx);
-	if (t && t->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+	if (t && t->gen == rpmsg_gen_retiring(rt, how))
 		task_stop(L, t, idx);
 }
 

@@ -90,7 +90,7 @@ void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 {
 	struct ltimer *lt = lua_touserdata(L, idx);
 	/* A commit cancels the old generation's timers, an abort the new one's. */
-	if (lt && lt->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+	if (lt && lt->gen == rpmsg_gen_retiring(rt, how))
 		timer_stop(L, lt);
 }
 

@@ -87,7 +87,7 @@ static int watch_cancel(lua_State *L)
 void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
 	struct lwatch *w = lua_touserdata(L, idx);
-	if (w && w->gen == (how == RPMSG_RETIRE_COMMIT ? rt->gen : rt->load_gen))
+	if (w && w->gen == rpmsg_gen_retiring(rt, how))
 		watch_stop(L, w);
 }
 

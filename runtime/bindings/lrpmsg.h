@@ -24,6 +24,10 @@
 #define RPMSG_TASK_TYPE "rpmsg.task"
 #define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
 
+/* One per Lua state, made and ended by l_module.c. Its own: the loop, the
+ * backend, rpmsg.run's state and the counters. Every other concern keeps
+ * its state in a userdata of its own, defined by the file that owns it and
+ * reached through the pointers at the end. */
 struct rpmsg_runtime {
 	lua_State *L;                 /* the thread callbacks run on */
 	struct loop *loop;
@@ -36,15 +40,10 @@ struct rpmsg_runtime {
 	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
-	struct rpmsg_error_log *errors;  /* the log-flood limit's state (l_errors.c) */
-	struct rpmsg_guard *guard;    /* the watchdog's state (l_guard.h) */
-	/* Script generations (l_generation.c). Objects remember the generation
-	 * that made them; a reload loads generation load_gen beside gen. */
-	int gen;
-	int load_gen;
-	bool loading;
-	bool reload_requested;        /* rpmsg.reload(): the host reloads at the top of the loop */
+	struct rpmsg_error_log *errors;   /* the log-flood limit (l_errors.c) */
+	struct rpmsg_guard *guard;        /* the watchdog (l_guard.h) */
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
+	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
 };
 
 /* The recovery's state, at the runtime's birth: a userdata pushed on L. */
@@ -52,13 +51,48 @@ struct rpmsg_recovery *rpmsg_recovery_new(lua_State *L);
 /* At the runtime's end: stops watching for remotes coming back. */
 void rpmsg_recovery_stop(struct rpmsg_runtime *rt);
 
+/* Where script generations stand. They are the host's: l_generation.c,
+ * linked into the binary only, makes and writes this; the types only read
+ * it, to stamp what they make and to stage what a loading script does to the
+ * running generation's endpoints. In a stock lua5.4 no generation begins:
+ * rt->gens stays NULL, everything is generation 0 and nothing loads. */
+struct rpmsg_generations {
+	int running;   /* the generation whose handlers run */
+	int loading;   /* the one a reload is loading beside it, 0 if none */
+};
+
+static inline int rpmsg_gen_running(const struct rpmsg_runtime *rt)
+{
+	return rt->gens ? rt->gens->running : 0;
+}
+
+/* The generation being loaded, 0 when no reload is under way. */
+static inline int rpmsg_gen_loading(const struct rpmsg_runtime *rt)
+{
+	return rt->gens ? rt->gens->loading : 0;
+}
+
 /* The generation new objects belong to. */
 static inline int rpmsg_current_gen(const struct rpmsg_runtime *rt)
 {
-	return rt->loading ? rt->load_gen : rt->gen;
+	int loading = rpmsg_gen_loading(rt);
+	return loading ? loading : rpmsg_gen_running(rt);
 }
 
+/* rpmsg.reload(): the host gives it to the module (l_host.c, l_generation.c). */
+int rpmsg_generation_l_reload(lua_State *L);
+/* The registry field where rpmsg_host_configure leaves what the host gives
+ * the module: {loop =, backend =, functions = {name = cfunction}}. */
+#define RPMSG_HOST_KEY "rpmsg.host"
+
 enum rpmsg_retire { RPMSG_RETIRE_COMMIT, RPMSG_RETIRE_ABORT };
+
+/* Whose objects the end of a reload ends: a commit the old generation's,
+ * an abort the failed load's. */
+static inline int rpmsg_gen_retiring(const struct rpmsg_runtime *rt, enum rpmsg_retire how)
+{
+	return how == RPMSG_RETIRE_COMMIT ? rpmsg_gen_running(rt) : rpmsg_gen_loading(rt);
+}
 
 /* What the end of a reload does to the object at idx, whatever its kind
  * (l_module.c lists the kinds); each kind's own step below, given its
