@@ -116,6 +116,12 @@ bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what);
 /* lua_pcall under the watchdog with a traceback handler; on error the
  * traceback is left on the stack. `what` names the code in the report. */
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what);
+/* The same with the traceback handler already at stack index msgh (pushed
+ * by rpmsg_push_message_handler): a loop calling handlers one after another
+ * pushes it once. */
+int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		   const char *what);
+void rpmsg_push_message_handler(lua_State *L);
 /* lua_resume of co under the watchdog; an error is reported and counted
  * like a handler's. Yielded values are dropped. Returns the status. */
 int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what);
