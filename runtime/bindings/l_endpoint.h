@@ -59,13 +59,14 @@ static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
 }
 
 /* The endpoint at idx, for the methods and metamethods, which hold the
- * endpoint metatable as their upvalue 1: a pointer comparison, where
- * luaL_checkudata looks the metatable up in the registry by name. */
+ * endpoint metatable's address as their upvalue 1 (a light userdata; the
+ * registry keeps the table): a pointer comparison, where luaL_checkudata
+ * looks the metatable up in the registry by name. */
 static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 {
 	struct lendpoint *le = lua_touserdata(L, idx);
 	if (le && lua_getmetatable(L, idx)) {
-		bool ours = lua_rawequal(L, -1, lua_upvalueindex(1));
+		bool ours = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
 		lua_pop(L, 1);
 		if (ours)
 			return le;

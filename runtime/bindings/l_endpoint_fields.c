@@ -55,11 +55,10 @@ static int endpoint_property(lua_State *L)
  * function measured dearer than this call. */
 static int endpoint_index(lua_State *L)
 {
-	lua_settop(L, 2);
 	lua_pushvalue(L, 2);
 	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return 1;
-	lua_pop(L, 1);
+		return 1;   /* the top: extra arguments below it do not matter */
+	lua_settop(L, 2);
 	return endpoint_property(L);
 }
 
@@ -130,13 +129,13 @@ void rpmsg_endpoint_register(lua_State *L)
 {
 	luaL_newmetatable(L, RPMSG_ENDPOINT_TYPE);
 	int mt = lua_gettop(L);
-	lua_pushvalue(L, mt);
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
 	luaL_setfuncs(L, rpmsg_endpoint_metamethods, 1);
 	lua_newtable(L);
 	int methods = lua_gettop(L);
-	lua_pushvalue(L, mt);
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
 	luaL_setfuncs(L, rpmsg_endpoint_methods, 1);
-	lua_pushvalue(L, mt);
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
 	lua_pushvalue(L, methods);
 	lua_pushcclosure(L, endpoint_newindex, 2);
 	lua_setfield(L, mt, "__newindex");
