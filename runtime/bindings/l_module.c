@@ -276,6 +276,7 @@ static const luaL_Reg functions[] = {
 	{ "now", module_now },
 	{ "reload", module_reload },
 	{ "stats", module_stats },
+	{ "crc32", rpmsg_l_crc32 },
 	{ NULL, NULL },
 };
 

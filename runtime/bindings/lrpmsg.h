@@ -219,6 +219,7 @@ int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
+int rpmsg_l_crc32(lua_State *L);
 
 /* Keeps the value at idx alive until rpmsg_unanchor (endpoints and timers
  * the loop points at must not be collected under it). */
