@@ -31,6 +31,7 @@ static int runtime_gc(lua_State *L)
 	rpmsg_guard_close(rt);
 	if (rt->loop)
 		rpmsg_recovery_stop(rt);
+	rpmsg_gc_idle_stop(rt);
 	/* Endpoints this process created are destroyed when it lets go: a
 	 * leftover src would make the next run's CREATE unusable. */
 	if (rt->backend) {
@@ -77,6 +78,7 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 			luaL_error(L, "rpmsg: %s", e.msg);
 		rt->owns_loop = true;
 	}
+	rpmsg_gc_idle_start(rt);
 	return rt;
 }
 

@@ -38,6 +38,7 @@ struct rpmsg_runtime {
 	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
+	int gc_kib;                   /* heap size (KiB) when l_gc.c last looked */
 	/* The log-flood limit (l_guard.c): per source (the `what` label), the
 	 * first few errors of each second are logged, the rest counted. */
 	struct rpmsg_error_source {
@@ -80,6 +81,9 @@ struct rpmsg_runtime {
 };
 
 void rpmsg_recovery_stop(struct rpmsg_runtime *rt);
+/* Collector steps before the loop waits, not inside handlers (l_gc.c). */
+void rpmsg_gc_idle_start(struct rpmsg_runtime *rt);
+void rpmsg_gc_idle_stop(struct rpmsg_runtime *rt);
 
 /* The generation new objects belong to. */
 static inline int rpmsg_current_gen(const struct rpmsg_runtime *rt)
