@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The endpoint userdata: its checks and properties, and the methods send,
- * recv (blocking, with a timeout), receive (a task waits), set_flow,
- * destroy and close; the constructors open_endpoint, pair and endpoints.
- * What the loop does with it is in l_endpoint_loop.c, its send queue in
- * l_endpoint_queue.c, rpmsg.endpoint{} and reloads in l_declare.c. */
+/* The endpoint userdata's methods send, recv (blocking, with a timeout),
+ * receive (a task waits), set_flow, destroy and close; the constructors
+ * open_endpoint, pair and endpoints. Its metatable (properties, fields) is
+ * in l_endpoint_fields.c, what the loop does with it in l_endpoint_loop.c,
+ * its send queue in l_endpoint_queue.c, rpmsg.endpoint{} and reloads in
+ * l_declare.c. */
 #include "l_endpoint.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 	le->owned = owned;
 	le->gen = rpmsg_current_gen(rt);
 	le->io.fd = -1;
+	le->self_ref = LUA_NOREF;
 	loop_timer_init(&le->retry, rpmsg_endpoint_retry, le);
 	lua_newtable(L);
 	lua_setiuservalue(L, -2, LIVE_FIELDS);
@@ -29,7 +31,7 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 
 static int endpoint_send(lua_State *L)
 {
-	struct lendpoint *le = rpmsg_endpoint_check_open(L, 1);
+	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
 	size_t len;
 	const char *msg = luaL_checklstring(L, 2, &len);
 	if (len > RPMSG_MAX_MESSAGE)
@@ -56,7 +58,7 @@ static int endpoint_send(lua_State *L)
 
 static int endpoint_recv(lua_State *L)
 {
-	struct lendpoint *le = rpmsg_endpoint_check_open(L, 1);
+	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
 	lua_Integer cap = luaL_optinteger(L, 2, RPMSG_MAX_MESSAGE);
 	lua_Integer timeout = luaL_optinteger(L, 3, -1);
 	luaL_argcheck(L, cap >= 0 && cap <= 1 << 20, 2, "buffer size out of range");
@@ -93,7 +95,7 @@ static int endpoint_recv(lua_State *L)
 
 static int endpoint_receive(lua_State *L)
 {
-	struct lendpoint *le = rpmsg_endpoint_check_open(L, 1);
+	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
 	lua_Integer timeout = luaL_optinteger(L, 2, -1);
 	luaL_argcheck(L, timeout >= -1 && timeout <= 1 << 30, 2, "timeout out of range");
 	struct ltask *t = rpmsg_task_current(L);
@@ -122,7 +124,7 @@ static int endpoint_receive(lua_State *L)
 
 static int endpoint_set_flow(lua_State *L)
 {
-	struct lendpoint *le = rpmsg_endpoint_check_open(L, 1);
+	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
 	if (le->down)
 		return endpoint_push_down(L);
 	luaL_checktype(L, 2, LUA_TBOOLEAN);
@@ -148,7 +150,7 @@ void rpmsg_endpoint_destroy(lua_State *L, int idx, struct lendpoint *le, struct 
 
 static int endpoint_destroy(lua_State *L)
 {
-	struct lendpoint *le = rpmsg_endpoint_check_open(L, 1);
+	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
 	if (le->down)
 		return endpoint_push_down(L);
 	if (endpoint_running_while_loading(le))
@@ -214,7 +216,7 @@ size_t rpmsg_endpoint_close(lua_State *L, int idx, struct lendpoint *le, struct 
  * and the error that stopped them (like close(2)'s EIO: closed anyway). */
 static int endpoint_close(lua_State *L)
 {
-	struct lendpoint *le = endpoint_check(L, 1);
+	struct lendpoint *le = endpoint_self(L, 1);
 	if ((!le->ep && !le->down) ||
 	    (endpoint_staged_closed(le) && (le->staged_ops & STAGED_CLOSE)))
 		return 0;
@@ -235,107 +237,13 @@ void rpmsg_endpoint_release(lua_State *L, struct lendpoint *le)
 
 static int endpoint_gc(lua_State *L)
 {
-	endpoint_release_fd(endpoint_check(L, 1), true);
-	return 0;
-}
-
-static int endpoint_index(lua_State *L)
-{
-	struct lendpoint *le = endpoint_check(L, 1);
-	const char *key = luaL_checkstring(L, 2);
-	/* ep:send is looked up for every message: the methods are an upvalue,
-	 * not a metatable field found by name. */
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return 1;
-	lua_getiuservalue(L, 1, endpoint_script_fields(le));
-	if (lua_getfield(L, -1, key) != LUA_TNIL)
-		return 1;
-	if (strcmp(key, "closed") == 0 && endpoint_staged_closed(le)) {
-		lua_pushboolean(L, 1);
-		return 1;
-	}
-	if (strcmp(key, "down") == 0 || (!le->ep && strcmp(key, "closed") == 0)) {
-		/* closed: true once closed or dead, false while usable or down */
-		lua_pushboolean(L, key[0] == 'd' ? le->down : !le->down);
-		return 1;
-	}
-	if (!le->ep)
-		return 1;
-	const struct rpmsg_ep *ep = le->ep;
-	if (strcmp(key, "fd") == 0)
-		lua_pushinteger(L, ep->fd);
-	else if (strcmp(key, "path") == 0)
-		lua_pushstring(L, ep->path);
-	else if (strcmp(key, "name") == 0)
-		lua_pushstring(L, ep->info.name);
-	else if (strcmp(key, "src") == 0)
-		lua_pushinteger(L, ep->info.src);
-	else if (strcmp(key, "dst") == 0)
-		lua_pushinteger(L, ep->info.dst);
-	else if (strcmp(key, "index") == 0 && ep->index >= 0)
-		lua_pushinteger(L, ep->index);
-	else if (strcmp(key, "ctrl") == 0 && ep->ctrl_index >= 0)
-		lua_pushinteger(L, ep->ctrl_index);
-	else if (strcmp(key, "closed") == 0)
-		lua_pushboolean(L, ep->dead);
-	else
-		lua_pushnil(L);
-	return 1;
-}
-
-static const char *const properties[] = {
-	"fd", "path", "name", "src", "dst", "index", "ctrl", "closed", "down", NULL,
-};
-
-static int endpoint_newindex(lua_State *L)
-{
-	struct lendpoint *le = endpoint_check(L, 1);
-	const char *key = luaL_checkstring(L, 2);
-	/* A write that would shadow a property or a method is a bug in the
-	 * script: say so instead of letting it stick or vanish. */
-	for (int i = 0; properties[i]; i++)
-		if (strcmp(key, properties[i]) == 0)
-			return luaL_error(L, "rpmsg: ep.%s is read-only", key);
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return luaL_error(L, "rpmsg: ep.%s is a method: it cannot be assigned", key);
-	lua_pop(L, 1);
-	bool handler = strcmp(key, "on_message") == 0 || strcmp(key, "on_close") == 0 ||
-		       strcmp(key, "on_flow") == 0 || strcmp(key, "on_open") == 0;
-	if (handler && !lua_isnil(L, 3) && !lua_isfunction(L, 3))
-		return luaL_error(L, "rpmsg: %s must be a function or nil, got %s", key,
-				  luaL_typename(L, 3));
-	int fields = endpoint_script_fields(le);
-	if (fields == LIVE_FIELDS && endpoint_running_while_loading(le)) {
-		/* The first write of a loading script: into a copy, swapped in at
-		 * commit, so the running generation's handlers stay as they are. */
-		lua_newtable(L);
-		lua_getiuservalue(L, 1, LIVE_FIELDS);
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, -5);
-		}
-		lua_pop(L, 1);
-		lua_setiuservalue(L, 1, STAGED_FIELDS);
-		le->fields_gen = rpmsg_gen_loading(le->rt);
-		rpmsg_endpoint_stage_anchor(L, 1, le);
-		fields = STAGED_FIELDS;
-	}
-	lua_getiuservalue(L, 1, fields);
-	lua_pushvalue(L, 2);
-	lua_pushvalue(L, 3);
-	lua_rawset(L, -3);
-	if (handler && fields == LIVE_FIELDS)
-		rpmsg_endpoint_update_watch(L, 1, le);
+	endpoint_release_fd(endpoint_self(L, 1), true);
 	return 0;
 }
 
 static int endpoint_tostring(lua_State *L)
 {
-	struct lendpoint *le = endpoint_check(L, 1);
+	struct lendpoint *le = endpoint_self(L, 1);
 	if (!le->ep)
 		lua_pushliteral(L, "rpmsg.endpoint (closed)");
 	else
@@ -400,30 +308,19 @@ int rpmsg_l_pair(lua_State *L)
 	return 2;
 }
 
-void rpmsg_endpoint_register(lua_State *L)
-{
-	static const luaL_Reg methods[] = {
-		{ "send", endpoint_send },
-		{ "recv", endpoint_recv },
-		{ "receive", endpoint_receive },
-		{ "set_flow", endpoint_set_flow },
-		{ "destroy", endpoint_destroy },
-		{ "close", endpoint_close },
-		{ NULL, NULL },
-	};
-	static const luaL_Reg meta[] = {
-		{ "__gc", endpoint_gc },
-		{ "__close", endpoint_close },
-		{ "__tostring", endpoint_tostring },
-		{ NULL, NULL },
-	};
-	luaL_newmetatable(L, RPMSG_ENDPOINT_TYPE);
-	luaL_setfuncs(L, meta, 0);
-	luaL_newlib(L, methods);
-	lua_pushvalue(L, -1);
-	lua_pushcclosure(L, endpoint_newindex, 1);
-	lua_setfield(L, -3, "__newindex");
-	lua_pushcclosure(L, endpoint_index, 1);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
-}
+const luaL_Reg rpmsg_endpoint_methods[] = {
+	{ "send", endpoint_send },
+	{ "recv", endpoint_recv },
+	{ "receive", endpoint_receive },
+	{ "set_flow", endpoint_set_flow },
+	{ "destroy", endpoint_destroy },
+	{ "close", endpoint_close },
+	{ NULL, NULL },
+};
+
+const luaL_Reg rpmsg_endpoint_metamethods[] = {
+	{ "__gc", endpoint_gc },
+	{ "__close", endpoint_close },
+	{ "__tostring", endpoint_tostring },
+	{ NULL, NULL },
+};

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to the endpoint bindings, which call downwards in this order:
  *   l_declare.c         rpmsg.endpoint{}, adoption, the end of a reload
- *   l_endpoint.c        the userdata: checks, properties, methods
+ *   l_endpoint.c        the methods and constructors
+ *   l_endpoint_fields.c the metatable: properties, fields, handler slots
  *   l_endpoint_loop.c   dispatch, handlers, waiters, recovery
  *   l_endpoint_queue.c  the send queue and its retry
  *   l_endpoint_state.c  open or not, label, anchor, staging */
@@ -31,6 +32,14 @@ struct lendpoint {
 	unsigned staged_ops;          /* STAGED_CLOSE | STAGED_DESTROY */
 	bool staged_anchor;           /* anchored only so the commit or abort sees it */
 	char on_message_label[96];    /* "on_message of endpoint 'x'", made once: not per message */
+	/* The message path's shortcuts, so that a message costs no lookup by
+	 * name: the userdata as a registry integer reference while anchored
+	 * (the loop reaches it from the io pointer), the live on_message
+	 * cached in user value ON_MESSAGE (kept current by every write to the
+	 * live fields), and how many entries the WAITERS list holds. */
+	int self_ref;                 /* LUA_NOREF unless anchored */
+	bool has_on_message;          /* the live on_message is a function */
+	unsigned waiting;             /* entries in WAITERS, live or not */
 	bool recover;                 /* made again when the remote comes back */
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
@@ -40,12 +49,30 @@ enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
 
 /* User values: 1 the live fields (handlers the loop calls), 2 the fields a
  * reload in progress has set on an adopted endpoint, swapped in at commit,
- * 3 the tasks waiting in ep:receive, first come first served. */
-enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, USER_VALUES = 3 };
+ * 3 the tasks waiting in ep:receive, first come first served, 4 the live
+ * on_message (a copy of LIVE_FIELDS.on_message, read once per message). */
+enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, ON_MESSAGE = 4, USER_VALUES = 4 };
 
 static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
 {
 	return luaL_checkudata(L, idx, RPMSG_ENDPOINT_TYPE);
+}
+
+/* The endpoint at idx, for the methods and metamethods, which hold the
+ * endpoint metatable's address as their upvalue 1 (a light userdata; the
+ * registry keeps the table): a pointer comparison, where luaL_checkudata
+ * looks the metatable up in the registry by name. */
+static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
+{
+	struct lendpoint *le = lua_touserdata(L, idx);
+	if (le && lua_getmetatable(L, idx)) {
+		bool ours = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
+		lua_pop(L, 1);
+		if (ours)
+			return le;
+	}
+	luaL_typeerror(L, idx, RPMSG_ENDPOINT_TYPE);
+	return NULL;
 }
 
 /* During a reload: an endpoint of the running generation, which the loading
@@ -95,9 +122,15 @@ static inline const char *endpoint_death_reason(const struct lendpoint *le)
 	return le->ep && le->ep->destroyed_by_us ? "destroyed" : "remote gone";
 }
 
+/* Raises when le is closed (or closed by the load). */
+static inline struct lendpoint *endpoint_open(lua_State *L, struct lendpoint *le)
+{
+	if ((!le->ep && !le->down) || endpoint_staged_closed(le))
+		luaL_error(L, "rpmsg: attempt to use a closed endpoint");
+	return le;
+}
+
 /* ---- l_endpoint_state.c */
-/* The endpoint at idx, raising when it is closed (or closed by the load). */
-struct lendpoint *rpmsg_endpoint_check_open(lua_State *L, int idx);
 /* Its name for messages: declared name, device name or path. */
 const char *rpmsg_endpoint_label(const struct lendpoint *le);
 /* Anchors it: the loop may point at it, so the script need not. */
@@ -127,7 +160,16 @@ void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg
 /* Recovery: wait for control devices to appear. */
 void rpmsg_recovery_start(struct rpmsg_runtime *rt);
 
+/* ---- l_endpoint_fields.c */
+/* Copies the live on_message into its slot: after every change of the
+ * live fields (rpmsg_endpoint_update_watch calls it). */
+void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le);
+
 /* ---- l_endpoint.c */
+/* The methods (ep:send ...), each with the metatable as upvalue 1. */
+extern const luaL_Reg rpmsg_endpoint_methods[];
+/* __gc, __close and __tostring, the same. */
+extern const luaL_Reg rpmsg_endpoint_metamethods[];
 int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep *ep, bool owned);
 /* ep:close() for the endpoint at idx: queued messages get a last chance,
  * on_close fires. Returns how many queued messages went unsent (logged),

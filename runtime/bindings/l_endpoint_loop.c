@@ -37,6 +37,8 @@ static void call_handler(lua_State *L, int idx, struct lendpoint *le, const char
  * message. Returns how many still wait, in their order. */
 lua_Integer rpmsg_endpoint_waiters(lua_State *L, int idx, struct lendpoint *le)
 {
+	if (le->waiting == 0)   /* the message path's case: no list to walk */
+		return 0;
 	lua_getiuservalue(L, idx, WAITERS);
 	lua_Integer n = (lua_Integer)lua_rawlen(L, -1), kept = 0;
 	for (lua_Integer i = 1; i <= n; i++) {
@@ -52,13 +54,15 @@ lua_Integer rpmsg_endpoint_waiters(lua_State *L, int idx, struct lendpoint *le)
 		lua_rawseti(L, -2, i);
 	}
 	lua_pop(L, 1);
+	le->waiting = (unsigned)kept;
 	return kept;
 }
 
 /* Removes entry i of the waiting list at `list` (n entries long), keeping
  * the order of the others. */
-static void remove_waiter(lua_State *L, int list, lua_Integer i, lua_Integer n)
+static void remove_waiter(lua_State *L, struct lendpoint *le, int list, lua_Integer i, lua_Integer n)
 {
+	le->waiting--;
 	for (; i < n; i++) {
 		lua_rawgeti(L, list, i + 1);
 		lua_rawseti(L, list, i);
@@ -76,7 +80,7 @@ static struct ltask *pop_waiter(lua_State *L, int idx, struct lendpoint *le)
 		return NULL;
 	lua_getiuservalue(L, idx, WAITERS);
 	lua_rawgeti(L, -1, 1);
-	remove_waiter(L, lua_absindex(L, -2), 1, n);
+	remove_waiter(L, le, lua_absindex(L, -2), 1, n);
 	lua_remove(L, -2);
 	return lua_touserdata(L, -1);
 }
@@ -133,14 +137,27 @@ void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg
  * on_message. Otherwise it stays queued in the kernel. */
 static bool has_taker(lua_State *L, int idx, struct lendpoint *le)
 {
-	if (rpmsg_endpoint_waiters(L, idx, le) > 0)
-		return true;
-	bool handler = endpoint_get_field(L, idx, "on_message") == LUA_TFUNCTION;
-	lua_pop(L, 1);
-	return handler;
+	return le->has_on_message || rpmsg_endpoint_waiters(L, idx, le) > 0;
 }
 
-static void dispatch(struct lendpoint *le, int idx, uint32_t events)
+/* on_message(msg, ep) from its slot, under the traceback handler at msgh. */
+static void call_on_message(lua_State *L, int idx, int msgh, struct lendpoint *le, const char *buf, size_t n)
+{
+	lua_getiuservalue(L, idx, ON_MESSAGE);
+	lua_pushlstring(L, buf, n);
+	lua_pushvalue(L, idx);
+	if (!le->on_message_label[0])
+		snprintf(le->on_message_label, sizeof le->on_message_label,
+			 "on_message of endpoint '%.64s'", rpmsg_endpoint_label(le));
+	struct rpmsg_runtime *rt = le->rt;
+	if (rpmsg_pcall_at(rt, L, 2, 0, msgh, le->on_message_label) != LUA_OK) {
+		rt->handler_errors++;
+		rpmsg_report_error(rt, le->on_message_label, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+}
+
+static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 {
 	lua_State *L = le->rt->L;
 	char buf[RPMSG_MAX_MESSAGE];
@@ -161,7 +178,7 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 		}
 		size_t n = rpmsg_endpoint_kept_length(le, got, sizeof buf);
 		le->rt->messages_in++;
-		struct ltask *t = pop_waiter(L, idx, le);
+		struct ltask *t = le->waiting ? pop_waiter(L, idx, le) : NULL;
 		if (t) {   /* a waiting coroutine goes first */
 			rpmsg_task_unblock(t);
 			lua_pushlstring(rpmsg_task_thread(t), buf, n);
@@ -170,13 +187,7 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 			rpmsg_endpoint_update_watch(L, idx, le);
 			continue;
 		}
-		endpoint_get_field(L, idx, "on_message");
-		lua_pushlstring(L, buf, n);
-		lua_pushvalue(L, idx);
-		if (!le->on_message_label[0])
-			snprintf(le->on_message_label, sizeof le->on_message_label,
-				 "on_message of endpoint '%.64s'", rpmsg_endpoint_label(le));
-		rpmsg_call(le->rt, 2, le->on_message_label);
+		call_on_message(L, idx, msgh, le, buf, n);
 	}
 	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {
@@ -204,12 +215,14 @@ static void on_io(struct loop_io *io, uint32_t events)
 {
 	struct lendpoint *le = FROM_IO(io);
 	lua_State *L = le->rt->L;
-	/* On the stack for the whole dispatch: a handler may let go of it. */
-	rpmsg_push_anchored(L, le);
+	/* On the stack for the whole dispatch: a handler may let go of it.
+	 * Watched means anchored, so its reference is there. */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, le->self_ref);
 	int idx = lua_gettop(L);
 	if ((events & LOOP_PRI) && le->ep && !le->ep->dead)
 		flow_changed(le, idx);
-	dispatch(le, idx, events);
+	rpmsg_push_message_handler(L);
+	dispatch(le, idx, idx + 1, events);
 	lua_settop(L, idx - 1);
 }
 
@@ -217,6 +230,7 @@ static void on_io(struct loop_io *io, uint32_t events)
  * task is about to block in ep:receive (not yet counted as waiting). */
 static void endpoint_watch(lua_State *L, int idx, struct lendpoint *le, bool receiving)
 {
+	rpmsg_endpoint_cache_handlers(L, idx, le);
 	if (!le->ep || le->close_notified)
 		return;
 	bool has_message = endpoint_get_field(L, idx, "on_message") != LUA_TNIL || receiving ||
@@ -251,13 +265,13 @@ static void receive_timed_out(struct ltask *t, void *ctx)
 		int idx = lua_gettop(L);
 		lua_getiuservalue(L, idx, WAITERS);
 		int list = lua_gettop(L);
-		lua_Integer n = luaL_len(L, list);
+		lua_Integer n = (lua_Integer)lua_rawlen(L, list);
 		for (lua_Integer i = 1; i <= n; i++) {
 			lua_rawgeti(L, list, i);
 			bool me = lua_touserdata(L, -1) == (void *)t;
 			lua_pop(L, 1);
 			if (me) {
-				remove_waiter(L, list, i, n);
+				remove_waiter(L, le, list, i, n);
 				break;
 			}
 		}
@@ -280,8 +294,9 @@ int rpmsg_endpoint_wait(lua_State *L, int idx, struct lendpoint *le, struct ltas
 {
 	lua_getiuservalue(L, idx, WAITERS);
 	rpmsg_push_anchored(L, t);
-	lua_rawseti(L, -2, luaL_len(L, -2) + 1);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 	lua_pop(L, 1);
+	le->waiting++;
 	rpmsg_endpoint_keep(L, idx, le);
 	endpoint_watch(L, idx, le, true);
 	return rpmsg_task_block(L, t, timeout_ms, receive_timed_out, le);

@@ -1,19 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* What every part of the endpoint reads: whether it is open, its name for
+/* What every part of the endpoint reads: its name for
  * messages, its anchor, and the staging of what a loading script does to an
  * endpoint of the running generation. Calls no other part of the endpoint. */
 #include "l_endpoint.h"
 
 #include <stdio.h>
 #include <string.h>
-
-struct lendpoint *rpmsg_endpoint_check_open(lua_State *L, int idx)
-{
-	struct lendpoint *le = endpoint_check(L, idx);
-	if ((!le->ep && !le->down) || endpoint_staged_closed(le))
-		luaL_error(L, "rpmsg: attempt to use a closed endpoint");
-	return le;
-}
 
 const char *rpmsg_endpoint_label(const struct lendpoint *le)
 {
@@ -28,6 +20,10 @@ void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le)
 {
 	if (!le->anchored) {
 		rpmsg_anchor(L, idx);
+		/* Also by integer: the loop finds it per wake-up in the
+		 * registry's array part, not by hashing its address. */
+		lua_pushvalue(L, idx);
+		le->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		le->anchored = true;
 	}
 }
@@ -37,6 +33,8 @@ void rpmsg_endpoint_let_go(lua_State *L, struct lendpoint *le)
 	if (le->anchored) {
 		le->anchored = false;
 		rpmsg_unanchor(L, le);
+		luaL_unref(L, LUA_REGISTRYINDEX, le->self_ref);
+		le->self_ref = LUA_NOREF;
 	}
 }
 

@@ -105,18 +105,30 @@ static int message_handler(lua_State *L)
 	return 1;
 }
 
-int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
+void rpmsg_push_message_handler(lua_State *L)
+{
+	lua_pushcfunction(L, message_handler);
+}
+
+int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		   const char *what)
 {
 	if (!guard_enter(rt->guard, L, what)) {
 		lua_pop(L, nargs + 1);
 		return refuse_deep_nesting(L);
 	}
+	int status = lua_pcall(L, nargs, nresults, msgh);
+	guard_leave(rt->guard);
+	return status;
+}
+
+int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
+{
 	int base = lua_gettop(L) - nargs;
 	lua_pushcfunction(L, message_handler);
 	lua_insert(L, base);
-	int status = lua_pcall(L, nargs, nresults, base);
+	int status = rpmsg_pcall_at(rt, L, nargs, nresults, base, what);
 	lua_remove(L, base);
-	guard_leave(rt->guard);
 	return status;
 }
 

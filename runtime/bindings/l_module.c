@@ -30,6 +30,7 @@ static int runtime_gc(lua_State *L)
 	rpmsg_guard_close(rt);
 	if (rt->loop)
 		rpmsg_recovery_stop(rt);
+	rpmsg_gc_idle_stop(rt);
 	/* Endpoints this process created are destroyed when it lets go: a
 	 * leftover src would make the next run's CREATE unusable. */
 	if (rt->backend) {
@@ -88,6 +89,7 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 			luaL_error(L, "rpmsg: %s", e.msg);
 		rt->owns_loop = true;
 	}
+	rpmsg_gc_idle_start(rt);
 	return rt;
 }
 
@@ -269,6 +271,7 @@ static const luaL_Reg functions[] = {
 	{ "stop", module_stop },
 	{ "now", module_now },
 	{ "stats", module_stats },
+	{ "crc32", rpmsg_l_crc32 },
 	{ NULL, NULL },
 };
 

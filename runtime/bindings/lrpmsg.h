@@ -44,12 +44,16 @@ struct rpmsg_runtime {
 	struct rpmsg_guard *guard;        /* the watchdog (l_guard.h) */
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
+	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
 };
 
 /* The recovery's state, at the runtime's birth: a userdata pushed on L. */
 struct rpmsg_recovery *rpmsg_recovery_new(lua_State *L);
 /* At the runtime's end: stops watching for remotes coming back. */
 void rpmsg_recovery_stop(struct rpmsg_runtime *rt);
+/* Collector steps before the loop waits, not inside handlers (l_gc.c). */
+void rpmsg_gc_idle_start(struct rpmsg_runtime *rt);
+void rpmsg_gc_idle_stop(struct rpmsg_runtime *rt);
 
 /* Where script generations stand. They are the host's: l_generation.c,
  * linked into the binary only, makes and writes this; the types only read
@@ -121,6 +125,12 @@ bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what);
 /* lua_pcall under the watchdog with a traceback handler; on error the
  * traceback is left on the stack. `what` names the code in the report. */
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what);
+/* The same with the traceback handler already at stack index msgh (pushed
+ * by rpmsg_push_message_handler): a loop calling handlers one after another
+ * pushes it once. */
+int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		   const char *what);
+void rpmsg_push_message_handler(lua_State *L);
 /* lua_resume of co under the watchdog; an error is reported and counted
  * like a handler's. Yielded values are dropped. Returns the status. */
 int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what);
@@ -215,6 +225,7 @@ int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
+int rpmsg_l_crc32(lua_State *L);
 
 /* Keeps the value at idx alive until rpmsg_unanchor (endpoints and timers
  * the loop points at must not be collected under it). */

@@ -33,6 +33,8 @@ struct loop {
 	struct { loop_signal_fn fn; void *ctx; } on_signal[NSIG];
 	loop_prepare_fn prepare;
 	void *prepare_ctx;
+	loop_prepare_fn before_wait;
+	void *before_wait_ctx;
 	/* Stop signals: the eventfd their handler writes, so epoll_wait
 	 * returns; what they replaced; what they had to unblock. */
 	struct loop_io wake_io;
@@ -93,6 +95,12 @@ int loop_stop_signal_pending(void) { return stop_signal; }
 bool loop_stopping(const struct loop *loop)
 {
 	return loop->stop || (stop_signal && loop == stop_owner);
+}
+
+void loop_set_before_wait(struct loop *loop, loop_prepare_fn fn, void *ctx)
+{
+	loop->before_wait = fn;
+	loop->before_wait_ctx = ctx;
 }
 
 void loop_set_prepare(struct loop *loop, loop_prepare_fn fn, void *ctx)
@@ -385,6 +393,8 @@ int loop_run(struct loop *loop)
 		run_prepare(loop);
 		if (loop_stopping(loop) || (loop->strong_ios == 0 && loop->timers.len == 0))
 			break;
+		if (loop->before_wait)
+			loop->before_wait(loop->before_wait_ctx);
 		r = iterate(loop, -1);
 		if (r < 0)
 			break;

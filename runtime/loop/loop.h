@@ -98,5 +98,8 @@ int loop_stop_signal_pending(void);
 
 /* Called at the top of every iteration, outside any handler. */
 void loop_set_prepare(struct loop *loop, loop_prepare_fn fn, void *ctx);
+/* Called just before the loop waits for events, after prepare: where the
+ * bindings let the Lua collector work, outside any handler. */
+void loop_set_before_wait(struct loop *loop, loop_prepare_fn fn, void *ctx);
 
 #endif

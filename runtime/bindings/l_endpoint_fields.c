@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* The endpoint's metatable: what `ep.x` reads and `ep.x = v` writes. The
+ * methods come first, found by one table lookup; then the script's own fields (handlers and anything it stores);
+ * then the read-only properties. Writes keep the handler slots current. */
+#include "l_endpoint.h"
+
+#include <string.h>
+
+/* ep.key when key is no method: a field, else a property, else nil. */
+static int endpoint_property(lua_State *L)
+{
+	struct lendpoint *le = endpoint_check(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+	lua_getiuservalue(L, 1, endpoint_script_fields(le));
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, -2) != LUA_TNIL)
+		return 1;
+	if (strcmp(key, "closed") == 0 && endpoint_staged_closed(le)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (strcmp(key, "down") == 0 || (!le->ep && strcmp(key, "closed") == 0)) {
+		/* closed: true once closed or dead, false while usable or down */
+		lua_pushboolean(L, key[0] == 'd' ? le->down : !le->down);
+		return 1;
+	}
+	if (!le->ep)
+		return 1;
+	const struct rpmsg_ep *ep = le->ep;
+	if (strcmp(key, "fd") == 0)
+		lua_pushinteger(L, ep->fd);
+	else if (strcmp(key, "path") == 0)
+		lua_pushstring(L, ep->path);
+	else if (strcmp(key, "name") == 0)
+		lua_pushstring(L, ep->info.name);
+	else if (strcmp(key, "src") == 0)
+		lua_pushinteger(L, ep->info.src);
+	else if (strcmp(key, "dst") == 0)
+		lua_pushinteger(L, ep->info.dst);
+	else if (strcmp(key, "index") == 0 && ep->index >= 0)
+		lua_pushinteger(L, ep->index);
+	else if (strcmp(key, "ctrl") == 0 && ep->ctrl_index >= 0)
+		lua_pushinteger(L, ep->ctrl_index);
+	else if (strcmp(key, "closed") == 0)
+		lua_pushboolean(L, ep->dead);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+/* __index: the methods first, without a type check (a method checks its
+ * own argument), so `ep:send` costs one table lookup per message; then the
+ * fields and properties. A plain table __index, as liolib's, would stay in
+ * the VM, but could not reach the endpoint for its properties; a Lua
+ * function measured dearer than this call. */
+static int endpoint_index(lua_State *L)
+{
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+		return 1;   /* the top: extra arguments below it do not matter */
+	lua_settop(L, 2);
+	return endpoint_property(L);
+}
+
+static const char *const properties[] = {
+	"fd", "path", "name", "src", "dst", "index", "ctrl", "closed", "down", NULL,
+};
+
+void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le)
+{
+	lua_getiuservalue(L, idx, LIVE_FIELDS);
+	lua_getfield(L, -1, "on_message");
+	le->has_on_message = lua_isfunction(L, -1);
+	lua_setiuservalue(L, idx, ON_MESSAGE);
+	lua_pop(L, 1);
+}
+
+/* A loading script's first write to a running endpoint: into a copy of its
+ * fields, swapped in at commit, so the running handlers stay as they are. */
+static void endpoint_stage_fields(lua_State *L, struct lendpoint *le)
+{
+	lua_newtable(L);
+	lua_getiuservalue(L, 1, LIVE_FIELDS);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -5);
+	}
+	lua_pop(L, 1);
+	lua_setiuservalue(L, 1, STAGED_FIELDS);
+	le->fields_gen = rpmsg_gen_loading(le->rt);
+	rpmsg_endpoint_stage_anchor(L, 1, le);
+}
+
+static int endpoint_newindex(lua_State *L)
+{
+	struct lendpoint *le = endpoint_self(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+	/* A write that would shadow a property or a method is a bug in the
+	 * script: say so instead of letting it stick or vanish. */
+	for (int i = 0; properties[i]; i++)
+		if (strcmp(key, properties[i]) == 0)
+			return luaL_error(L, "rpmsg: ep.%s is read-only", key);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
+		return luaL_error(L, "rpmsg: ep.%s is a method: it cannot be assigned", key);
+	lua_pop(L, 1);
+	bool handler = strcmp(key, "on_message") == 0 || strcmp(key, "on_close") == 0 ||
+		       strcmp(key, "on_flow") == 0 || strcmp(key, "on_open") == 0;
+	if (handler && !lua_isnil(L, 3) && !lua_isfunction(L, 3))
+		return luaL_error(L, "rpmsg: %s must be a function or nil, got %s", key,
+				  luaL_typename(L, 3));
+	int fields = endpoint_script_fields(le);
+	if (fields == LIVE_FIELDS && endpoint_running_while_loading(le)) {
+		endpoint_stage_fields(L, le);
+		fields = STAGED_FIELDS;
+	}
+	lua_getiuservalue(L, 1, fields);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 3);
+	lua_rawset(L, -3);
+	if (handler && fields == LIVE_FIELDS)
+		rpmsg_endpoint_update_watch(L, 1, le);   /* refreshes the slots too */
+	return 0;
+}
+
+void rpmsg_endpoint_register(lua_State *L)
+{
+	luaL_newmetatable(L, RPMSG_ENDPOINT_TYPE);
+	int mt = lua_gettop(L);
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
+	luaL_setfuncs(L, rpmsg_endpoint_metamethods, 1);
+	lua_newtable(L);
+	int methods = lua_gettop(L);
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
+	luaL_setfuncs(L, rpmsg_endpoint_methods, 1);
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
+	lua_pushvalue(L, methods);
+	lua_pushcclosure(L, endpoint_newindex, 2);
+	lua_setfield(L, mt, "__newindex");
+	lua_pushvalue(L, methods);
+	lua_pushcclosure(L, endpoint_index, 1);
+	lua_setfield(L, mt, "__index");
+	lua_settop(L, mt - 1);
+}

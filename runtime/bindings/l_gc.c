@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The collector between wake-ups. Lua's incremental collector takes a step
+ * whenever allocation passes its credit, which is usually in a handler,
+ * in the middle of a message. Before the loop waits again, this takes the
+ * step the next EARLY_KIB of allocation would have triggered, so that it
+ * runs after the replies went out: the debt is raised by EARLY_KIB (a step
+ * runs if that makes it due, leaving a fresh credit) and lowered by as
+ * much again (it stays as it was if no step ran). The pace of the
+ * collector stays Lua's; it only moves. A loop too busy to wait still
+ * collects in its handlers, so memory stays bounded either way. */
+#include "lrpmsg.h"
+
+#define EARLY_KIB 4
+
+static void step_before_wait(void *ctx)
+{
+	struct rpmsg_runtime *rt = ctx;
+	lua_State *L = rt->L;
+	if (rt->closed)
+		return;
+	/* Only once the heap moved by a KiB: most wake-ups allocate less, and
+	 * this stays one call for them. */
+	int kib = lua_gc(L, LUA_GCCOUNT);
+	if (kib == rt->gc_kib)
+		return;
+	rt->gc_kib = kib;
+	if (!lua_gc(L, LUA_GCISRUNNING))
+		return;   /* collectgarbage("stop") is the script's to undo */
+	lua_gc(L, LUA_GCSTEP, EARLY_KIB);
+	lua_gc(L, LUA_GCSTEP, -EARLY_KIB);
+}
+
+void rpmsg_gc_idle_start(struct rpmsg_runtime *rt)
+{
+	loop_set_before_wait(rt->loop, step_before_wait, rt);
+}
+
+void rpmsg_gc_idle_stop(struct rpmsg_runtime *rt)
+{
+	if (rt->loop)
+		loop_set_before_wait(rt->loop, NULL, NULL);
+}
