@@ -11,7 +11,9 @@
 #include "device.h"
 #include "loop.h"
 
-/* Call before the script can require "rpmsg". */
+/* Call before the script can require "rpmsg": its module then runs on this
+ * loop and backend, and has the functions only the host gives (rpmsg.reload,
+ * which in a stock lua5.4 raises that it needs the host). */
 void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend);
 int luaopen_rpmsg(lua_State *L);
 /* A Lua module compiled in by runtime/bindings/embed.lua. */
