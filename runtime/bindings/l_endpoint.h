@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to the endpoint bindings, which call downwards in this order:
  *   l_declare.c         rpmsg.endpoint{}, adoption, the end of a reload
+ *   l_endpoint_fields.c the metatable: properties and fields
  *   l_endpoint.c        the methods and constructors
- *   l_endpoint_fields.c the metatable: properties, fields, handler slots
  *   l_endpoint_loop.c   dispatch, handlers, waiters, recovery
  *   l_endpoint_queue.c  the send queue and its retry
- *   l_endpoint_state.c  open or not, label, anchor, staging */
+ *   l_endpoint_state.c  label, anchor, staging, the handler slot */
 #ifndef L_ENDPOINT_H
 #define L_ENDPOINT_H
 
@@ -139,6 +139,9 @@ void rpmsg_endpoint_let_go(lua_State *L, struct lendpoint *le);
 size_t rpmsg_endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap);
 void rpmsg_endpoint_stage_anchor(lua_State *L, int idx, struct lendpoint *le);
 int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned op);
+/* Copies the live on_message into its slot: after every change of the
+ * live fields (rpmsg_endpoint_update_watch calls it). */
+void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le);
 
 /* ---- l_endpoint_queue.c */
 size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why);
@@ -159,11 +162,6 @@ void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le);
 void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep);
 /* Recovery: wait for control devices to appear. */
 void rpmsg_recovery_start(struct rpmsg_runtime *rt);
-
-/* ---- l_endpoint_fields.c */
-/* Copies the live on_message into its slot: after every change of the
- * live fields (rpmsg_endpoint_update_watch calls it). */
-void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le);
 
 /* ---- l_endpoint.c */
 /* The methods (ep:send ...), each with the metatable as upvalue 1. */

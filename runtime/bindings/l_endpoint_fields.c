@@ -66,15 +66,6 @@ static const char *const properties[] = {
 	"fd", "path", "name", "src", "dst", "index", "ctrl", "closed", "down", NULL,
 };
 
-void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le)
-{
-	lua_getiuservalue(L, idx, LIVE_FIELDS);
-	lua_getfield(L, -1, "on_message");
-	le->has_on_message = lua_isfunction(L, -1);
-	lua_setiuservalue(L, idx, ON_MESSAGE);
-	lua_pop(L, 1);
-}
-
 /* A loading script's first write to a running endpoint: into a copy of its
  * fields, swapped in at commit, so the running handlers stay as they are. */
 static void endpoint_stage_fields(lua_State *L, struct lendpoint *le)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What every part of the endpoint reads: its name for
- * messages, its anchor, and the staging of what a loading script does to an
- * endpoint of the running generation. Calls no other part of the endpoint. */
+/* What every part of the endpoint reads: its name for messages, its anchor,
+ * the staging of what a loading script does to an endpoint of the running
+ * generation, and the handler slot. Calls no other part of the endpoint. */
 #include "l_endpoint.h"
 
 #include <stdio.h>
@@ -70,4 +70,13 @@ int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned o
 	le->staged_gen = rpmsg_gen_loading(le->rt);
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le)
+{
+	lua_getiuservalue(L, idx, LIVE_FIELDS);
+	lua_getfield(L, -1, "on_message");
+	le->has_on_message = lua_isfunction(L, -1);
+	lua_setiuservalue(L, idx, ON_MESSAGE);
+	lua_pop(L, 1);
 }

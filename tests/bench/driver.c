@@ -33,6 +33,7 @@
  * Output (stdout), one fact per line:
  *   start_us=   from CMD's execve() to its echo of the first message
  *   rss_idle_kb=  VmRSS once that first message is handled
+ *   pss_idle_kb= uss_idle_kb=   PSS and private memory (smaps_rollup) then
  *   rss_map kb= anon_kb= name=   the same by mapping (library, [heap], ...)
  *   tput rate= cpu_ns= util= usr_ns= sys_ns=   per window: messages/s,
  *               CMD's CPU time per message, share of a CPU it used, and
@@ -188,6 +189,30 @@ static void wait_idle(void)
 	}
 }
 
+/* PSS and USS (Private_Clean + Private_Dirty) of CMD from smaps_rollup:
+ * what it costs a board beyond the shared library pages every process maps. */
+static void print_private_kb(void)
+{
+	if (opt.no_proc)
+		return;
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)child);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	long kb, pss = -1, clean = 0, dirty = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "Pss: %ld", &kb) == 1)
+			pss = kb;
+		else if (sscanf(line, "Private_Clean: %ld", &kb) == 1)
+			clean = kb;
+		else if (sscanf(line, "Private_Dirty: %ld", &kb) == 1)
+			dirty = kb;
+	}
+	fclose(f);
+	printf("pss_idle_kb=%ld uss_idle_kb=%ld\n", pss, clean + dirty);
+}
+
 /* The idle RSS of CMD by mapping: one "rss_map kb= name=" line per object
  * (shared library, [heap], [anon], ...), largest first. */
 static void print_rss_map(void)
@@ -328,6 +353,7 @@ static void spawn(char **argv)
 		sched_yield();
 	printf("start_us=%.1f\n", (double)(first - *exec_at) / 1e3);
 	printf("rss_idle_kb=%ld\n", child_rss_kb());
+	print_private_kb();
 	print_rss_map();
 	fflush(stdout);
 	munmap(exec_at, 4096);
