@@ -251,5 +251,32 @@ install: all
 	install -m 644 scripts/*.lua $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 scripts/sim/*.lua $(DESTDIR)$(DOCDIR)/examples/sim/
 
+# A Debian package with debhelper: build/deb/rpmsg-lua_VERSION_ARCH.deb, for
+# this machine or (ARCH=arm64|armhf) cross-built against the sysroot. The
+# debian/ tree is assembled from runtime/dist/debian/ in a copy of the
+# sources under build/deb/ARCH/; `make lintian` checks the result.
+DEB_ARCH := $(or $(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
+DEB_DIR  := build/deb/$(DEB_ARCH)
+DEB_TREE := $(DEB_DIR)/rpmsg-lua-$(VERSION)
+DEB      := build/deb/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb
+DEB_DATE := $(shell git log -1 --format=%aD 2>/dev/null || date -R)
+.PHONY: deb lintian
+deb: $(SYSROOT_STAMP)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_TREE)
+	cp -a Makefile LICENSE README.md lua runtime scripts $(DEB_TREE)/
+	cp -a runtime/dist/debian $(DEB_TREE)/debian
+	cp runtime/dist/rpmsg-lua.sysusers $(DEB_TREE)/debian/rpmsg-lua.sysusers
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@DATE@/$(DEB_DATE)/' \
+		runtime/dist/debian/changelog.in >$(DEB_TREE)/debian/changelog
+	rm $(DEB_TREE)/debian/changelog.in
+	sed -i 's/@YEAR@/$(word 4,$(DEB_DATE))/' $(DEB_TREE)/debian/copyright
+	cd $(DEB_TREE) && RPMSG_SYSROOT=$(SYSROOT) dpkg-buildpackage -b -us -uc \
+		$(if $(ARCH),-a$(ARCH) -d) >../build.log 2>&1 || { tail -n 40 ../build.log; exit 1; }
+	mv $(DEB_DIR)/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb $(DEB)
+	@echo "$(DEB)"
+lintian: deb
+	lintian --info $(DEB)
+
 clean:
 	rm -rf $(B)
