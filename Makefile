@@ -64,8 +64,11 @@ LUA_LIBS   = $(shell $(PKGCF) --libs $(LUA_PKG))
 # they were a seventh of the binary. -g still gives gdb its .debug_frame.
 CFLAGS  ?= -O2 -g -fno-asynchronous-unwind-tables
 # What the code needs, whatever CFLAGS the user gives on the command line.
+# 64-bit file offsets on 32-bit targets too (armhf): readdir of a directory
+# whose cookies do not fit 32 bits (ext4's hashed ones, NFS) fails with
+# EOVERFLOW otherwise, and /sys/class/remoteproc looks empty.
 WARN       = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
-ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE $(LUA_CFLAGS) $(CROSS_CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(LUA_CFLAGS) $(CROSS_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(CROSS_LDFLAGS)
 
 # Where `make install` puts things (each settable). The module goes where the
@@ -193,6 +196,20 @@ ifneq ($(SYSROOT_STAMP),)
 $(SYSROOT_STAMP): runtime/dist/cross-sysroot
 	runtime/dist/cross-sysroot $(ARCH) $(patsubst %/,%,$(dir $(SYSROOT)))
 	touch $@
+endif
+
+ifneq ($(ARCH),)
+# For tests/run-all cross: $(B)/qemu/ holds rpmsg-lua and the target's lua5.4,
+# each run by qemu-user with the sysroot (no binfmt_misc registration needed),
+# beside the target's rpmsg.so, so RPMSG_BUILD=$(B)/qemu runs the specs
+# against the cross build.
+.PHONY: qemu-wrappers
+qemu-wrappers: $(B)/rpmsg-lua $(B)/rpmsg.so
+	mkdir -p $(B)/qemu
+	printf '#!/bin/sh\nexec %s -L %s %s "$$@"\n' $(QEMU) $(SYSROOT) $(CURDIR)/$(B)/rpmsg-lua >$(B)/qemu/rpmsg-lua
+	printf '#!/bin/sh\nexec %s -L %s %s "$$@"\n' $(QEMU) $(SYSROOT) $(SYSROOT)/usr/bin/lua5.4 >$(B)/qemu/lua5.4
+	chmod +x $(B)/qemu/rpmsg-lua $(B)/qemu/lua5.4
+	ln -sf ../rpmsg.so $(B)/qemu/rpmsg.so
 endif
 
 # One object rule per layer, plain, sanitized and fuzzing, each with the
