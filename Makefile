@@ -226,7 +226,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
 # What a fresh Debian 12 machine lacks, from apt: to build, and to test.
 deps:
-	tests/install-deps build
+	tests/install-deps $(if $(ARCH),cross,build)
 test-deps:
 	tests/install-deps test
 
@@ -277,8 +277,13 @@ DEB_DIR  := build/deb/$(DEB_ARCH)
 DEB_TREE := $(DEB_DIR)/rpmsg-lua-$(VERSION)
 DEB      := build/deb/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb
 DEB_DATE := $(shell git log -1 --format=%aD 2>/dev/null || date -R)
-.PHONY: deb lintian
-deb: $(SYSROOT_STAMP)
+DEB_SRCS := Makefile LICENSE README.md $(wildcard runtime/*/* runtime/dist/debian/*/* lua/*/*.lua scripts/*.lua scripts/sim/*.lua)
+.PHONY: deb lintian version
+deb: $(DEB)
+	@echo $(DEB)
+version:
+	@echo $(VERSION)
+$(DEB): $(DEB_SRCS) | $(SYSROOT_STAMP)
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_TREE)
 	cp -a Makefile LICENSE README.md lua runtime scripts $(DEB_TREE)/
@@ -291,9 +296,8 @@ deb: $(SYSROOT_STAMP)
 	cd $(DEB_TREE) && RPMSG_SYSROOT=$(SYSROOT) dpkg-buildpackage -b -us -uc \
 		$(if $(ARCH),-a$(ARCH) -d) >../build.log 2>&1 || { tail -n 40 ../build.log; exit 1; }
 	mv $(DEB_DIR)/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb $(DEB)
-	@echo "$(DEB)"
-lintian: deb
-	lintian --info $(DEB)
+lintian: $(DEB)
+	lintian --fail-on error,warning --info $(DEB)
 
 clean:
 	rm -rf $(B)
