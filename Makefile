@@ -58,7 +58,8 @@ CROSS_LDFLAGS := -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(TRIPLET):$(SYSROOT)/lib/$(
 endif
 PKGCF = $(PKG_CONFIG_ENV) $(PKG_CONFIG)
 
-LUA_CFLAGS = $(shell $(PKGCF) --cflags $(LUA_PKG))
+# LUA_INCDIR (as luarocks passes it) instead of pkg-config, for a Lua with no .pc.
+LUA_CFLAGS = $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKGCF) --cflags $(LUA_PKG)))
 LUA_LIBS   = $(shell $(PKGCF) --libs $(LUA_PKG))
 # No unwind tables: nothing here unwinds C frames (Lua errors are longjmp), and
 # they were a seventh of the binary. -g still gives gdb its .debug_frame.
@@ -298,6 +299,13 @@ $(DEB): $(DEB_SRCS) | $(SYSROOT_STAMP)
 	mv $(DEB_DIR)/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb $(DEB)
 lintian: $(DEB)
 	lintian --fail-on error,warning --info $(DEB)
+
+# The module alone, for luarocks (runtime/dist/rpmsg-lua-*.rockspec).
+.PHONY: module install-module
+module: $(B)/rpmsg.so
+install-module: module
+	install -d $(DESTDIR)$(LUA_CMOD)
+	install -m 644 $(B)/rpmsg.so $(DESTDIR)$(LUA_CMOD)/rpmsg.so
 
 clean:
 	rm -rf $(B)
