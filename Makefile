@@ -158,7 +158,7 @@ CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader
 $(B)/asan/test_%: test_%.c tests/c/tap.h $(CTEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(ALL_LDFLAGS) $(I_host) -Itests/c -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 # test_faults fails these calls on demand, to see each failure reported.
-FAULTS_LDFLAGS := -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
+FAULTS_LDFLAGS := -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=fcntl64,--wrap=outq_push,--wrap=loop_timer_start
 $(B)/asan/test_faults $(B)/ctest/test_faults: TEST_LDFLAGS = $(FAULTS_LDFLAGS)
 
 # The same C tests without the sanitizers, in $(B)/ctest/: for a cross build,
