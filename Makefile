@@ -1,23 +1,89 @@
 # SPDX-License-Identifier: MIT
-# rpmsg-lua: build, run, test, bench, install.
+# rpmsg-lua: build, run, test, bench, install, package.
 # `make` builds build/rpmsg-lua and build/rpmsg.so; `make test` runs every
-# suite (busted, C, sanitizers, the real kernel under QEMU) and ends with one
-# line "N passed, N failed".
+# suite (busted, C, sanitizers, fuzz, cross, the real kernel under QEMU) and
+# ends with one line "N passed, N failed".
+#
+# The conventions of Debian, Yocto and Buildroot: CC, CFLAGS, CPPFLAGS,
+# LDFLAGS, PKG_CONFIG, DESTDIR and the directories below are the caller's.
+#   LUA_PKG   pkg-config name of the target's Lua (lua5.4; lua on Buildroot
+#             and meta-oe)
+#   LUA       the build machine's interpreter, which runs embed.lua
+#   WERROR    1: warnings are errors. The default is 1 in a git checkout
+#             (development, CI) and 0 elsewhere (a release tarball, a distro
+#             build with a newer compiler); the package recipes under
+#             runtime/dist/ set WERROR=0.
+#   ARCH      arm64 or armhf, on make's command line: a cross build with
+#             Debian's cross compiler into build/ARCH, against a sysroot of
+#             Debian's packages for ARCH (runtime/dist/cross-sysroot). An ARCH
+#             in the environment (Yocto's SDK exports one) is ignored: there
+#             CC already cross-compiles.
 
-PREFIX  ?= /usr/local
-DESTDIR ?=
-LUA_PKG ?= lua5.4
-CC      ?= cc
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+LUA_PKG    ?= lua5.4
+LUA        ?= lua5.4
+PKG_CONFIG ?= pkg-config
+WERROR     ?= $(if $(wildcard .git),1,0)
+VERSION    := $(shell sed -n 's/^\#define RPMSG_VERSION "\(.*\)"/\1/p' runtime/bindings/lrpmsg_host.h)
 
-LUA_CFLAGS = $(shell pkg-config --cflags $(LUA_PKG))
-LUA_LIBS   = $(shell pkg-config --libs $(LUA_PKG))
+B := build
+ifneq ($(origin ARCH),command line)
+ARCH :=
+endif
+ifneq ($(ARCH),)
+TRIPLET_arm64 := aarch64-linux-gnu
+TRIPLET_armhf := arm-linux-gnueabihf
+QEMU_arm64    := qemu-aarch64-static
+QEMU_armhf    := qemu-arm-static
+TRIPLET := $(TRIPLET_$(ARCH))
+ifeq ($(TRIPLET),)
+$(error ARCH=$(ARCH): cross builds know arm64 and armhf)
+endif
+QEMU    := $(QEMU_$(ARCH))
+B       := build/$(ARCH)
+ifeq ($(origin CC),default)
+CC      := $(TRIPLET)-gcc
+endif
+# The target's Lua and libedit, unpacked from Debian's packages; made on
+# first use unless the caller gives a SYSROOT of their own.
+SYSROOT ?= $(CURDIR)/build/sysroot/$(ARCH)/root
+SYSROOT_STAMP := $(if $(filter $(CURDIR)/build/sysroot/$(ARCH)/root,$(SYSROOT)),$(SYSROOT)/.made)
+PKG_CONFIG_ENV := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
+	PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/$(TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig
+# Debian's multiarch headers (lua5.4-deb-multiarch.h) are under the triplet.
+CROSS_CFLAGS  := -isystem $(SYSROOT)/usr/include/$(TRIPLET)
+# libedit's own libraries (libbsd, libtinfo) are found in the sysroot too.
+CROSS_LDFLAGS := -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(TRIPLET):$(SYSROOT)/lib/$(TRIPLET)
+endif
+PKGCF = $(PKG_CONFIG_ENV) $(PKG_CONFIG)
+
+# LUA_INCDIR (as luarocks passes it) instead of pkg-config, for a Lua with no .pc.
+LUA_CFLAGS = $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKGCF) --cflags $(LUA_PKG)))
+LUA_LIBS   = $(shell $(PKGCF) --libs $(LUA_PKG))
 # No unwind tables: nothing here unwinds C frames (Lua errors are longjmp), and
 # they were a seventh of the binary. -g still gives gdb its .debug_frame.
 CFLAGS  ?= -O2 -g -fno-asynchronous-unwind-tables
 # What the code needs, whatever CFLAGS the user gives on the command line.
-ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE $(LUA_CFLAGS)
+# 64-bit file offsets on 32-bit targets too (armhf): readdir of a directory
+# whose cookies do not fit 32 bits (ext4's hashed ones, NFS) fails with
+# EOVERFLOW otherwise, and /sys/class/remoteproc looks empty.
+WARN       = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(LUA_CFLAGS) $(CROSS_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(CROSS_LDFLAGS)
 
-B := build
+# Where `make install` puts things (each settable). The module goes where the
+# target's Lua looks: its pkg-config INSTALL_CMOD (/usr/lib/<triplet>/lua/5.4
+# on Debian), else PREFIX/lib/lua/5.4.
+BINDIR     ?= $(PREFIX)/bin
+LUA_CMOD   ?= $(or $(patsubst $(SYSROOT)%,%,$(shell $(PKGCF) --variable=INSTALL_CMOD $(LUA_PKG) 2>/dev/null)),$(PREFIX)/lib/lua/5.4)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR     ?= $(PREFIX)/share/doc/rpmsg-lua
+
 # runtime/ has one folder per layer. A layer sees only its own headers and
 # those of the layers below it (-I), so an upward include fails to build:
 #   base      errors, sysfs reading
@@ -48,12 +114,12 @@ MODULE_OBJS := $(filter-out $(HOST_BINDINGS),$(foreach l,base device loop bindin
 HOST_OBJS   := $(HOST_BINDINGS) $(call layer_objs,host) embedded_host.o
 
 # Line editing in the REPL when libedit is there (BSD licence); plain lines if not.
-EDIT_CFLAGS = $(shell pkg-config --exists libedit && echo -DHAVE_LIBEDIT $$(pkg-config --cflags libedit))
-EDIT_LIBS   = $(shell pkg-config --exists libedit && pkg-config --libs libedit)
+EDIT_CFLAGS = $(shell $(PKGCF) --exists libedit && echo -DHAVE_LIBEDIT $$($(PKGCF) --cflags libedit))
+EDIT_LIBS   = $(shell $(PKGCF) --exists libedit && $(PKGCF) --libs libedit)
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test test-kernel bench install clean asan ctests deps test-deps fuzz fuzz-build valgrind
+.PHONY: all run test test-kernel bench install clean asan ctests ctests-plain deps test-deps fuzz fuzz-build valgrind
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
@@ -67,26 +133,26 @@ $(addprefix $(B)/,$(filter-out $(HOT_OBJS),$(MODULE_OBJS) $(HOST_OBJS))): ALL_CF
 $(B)/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/asan/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/embedded_data.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
-	lua5.4 runtime/bindings/embed.lua data $@ rpmsg_embedded $(LUA_LIB)
+	$(LUA) runtime/bindings/embed.lua data $@ rpmsg_embedded $(LUA_LIB)
 $(B)/embedded_open.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
-	lua5.4 runtime/bindings/embed.lua open $@ rpmsg_embedded $(LUA_LIB)
+	$(LUA) runtime/bindings/embed.lua open $@ rpmsg_embedded $(LUA_LIB)
 $(B)/embedded_host.c: runtime/bindings/embed.lua $(LUA_HOST) | $(B)
-	lua5.4 runtime/bindings/embed.lua data $@ rpmsg_host_embedded $(LUA_HOST)
+	$(LUA) runtime/bindings/embed.lua data $@ rpmsg_host_embedded $(LUA_HOST)
 $(EMBEDDED:%=$(B)/%.o): $(B)/%.o: $(B)/%.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) $(I_bindings) -c -o $@ $<
 $(EMBEDDED:%=$(B)/asan/%.o): $(B)/asan/%.o: $(B)/%.c $(HEADERS) | $(B)/asan
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_bindings) -c -o $@ $<
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS))
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -o $@ $^
 
 # The same, under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: $(B)/asan/rpmsg-lua $(B)/asan/rpmsg.so
 $(B)/asan/rpmsg-lua: $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_OBJS))
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(ALL_LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 $(B)/asan/rpmsg.so: $(addprefix $(B)/asan/,$(MODULE_OBJS))
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) -shared -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(ALL_LDFLAGS) -shared -o $@ $^
 
 # C unit tests, built with the sanitizers.
 # Each lives beside the layer it tests: tests/c/<layer>/test_NAME.c.
@@ -97,9 +163,17 @@ ctests: $(CTESTS)
 # line_reader is a host object, but pure C: its test links it too.
 CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o)
 $(B)/asan/test_%: test_%.c tests/c/tap.h $(CTEST_OBJS)
-	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(I_host) -Itests/c -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(ALL_LDFLAGS) $(I_host) -Itests/c -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 # test_faults fails these calls on demand, to see each failure reported.
-$(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=outq_push,--wrap=loop_timer_start
+FAULTS_LDFLAGS := -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=fcntl64,--wrap=outq_push,--wrap=loop_timer_start
+$(B)/asan/test_faults $(B)/ctest/test_faults: TEST_LDFLAGS = $(FAULTS_LDFLAGS)
+
+# The same C tests without the sanitizers, in $(B)/ctest/: for a cross build,
+# whose tests run under qemu-user (tests/run-all cross).
+ctests-plain: $(patsubst %.c,$(B)/ctest/%,$(notdir $(CTEST_SRCS)))
+PLAIN_CTEST_OBJS := $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o)
+$(B)/ctest/test_%: test_%.c tests/c/tap.h $(PLAIN_CTEST_OBJS) | $(B)/ctest
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(I_host) -Itests/c -o $@ $< $(PLAIN_CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 
 # Fuzzing with libFuzzer. Each tests/fuzz/fuzz_NAME.c defines
 # LLVMFuzzerTestOneInput and becomes $(B)/fuzz/fuzz_NAME, linked with every
@@ -109,7 +183,7 @@ $(B)/asan/test_faults: TEST_LDFLAGS = -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LUA_CFLAGS) $(FUZZ_SAN)
+FUZZ_CFLAGS   = $(CPPFLAGS) -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(LUA_CFLAGS) $(FUZZ_SAN)
 FUZZ_OBJS    := $(addprefix $(B)/fuzz/obj/,$(MODULE_OBJS) $(filter-out main.o,$(HOST_OBJS)))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -121,10 +195,30 @@ $(EMBEDDED:%=$(B)/fuzz/obj/%.o): $(B)/fuzz/obj/%.o: $(B)/%.c $(HEADERS) | $(B)/f
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(I_bindings) -c -o $@ $<
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(I_host) -Itests/fuzz \
-		-DFUZZ_DIR='"$(CURDIR)/tests/fuzz"' -o $@ $< $(FUZZ_OBJS) $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
+		-DFUZZ_DIR='"$(CURDIR)/tests/fuzz"' $(LDFLAGS) -o $@ $< $(FUZZ_OBJS) $(LUA_LIBS) $(EDIT_LIBS) -lm -ldl
 
-$(B) $(B)/asan $(B)/fuzz/obj:
+$(B) $(B)/asan $(B)/fuzz/obj $(B)/ctest: | $(SYSROOT_STAMP)
 	mkdir -p $@
+
+ifneq ($(SYSROOT_STAMP),)
+$(SYSROOT_STAMP): runtime/dist/cross-sysroot
+	runtime/dist/cross-sysroot $(ARCH) $(patsubst %/,%,$(dir $(SYSROOT)))
+	touch $@
+endif
+
+ifneq ($(ARCH),)
+# For tests/run-all cross: $(B)/qemu/ holds rpmsg-lua and the target's lua5.4,
+# each run by qemu-user with the sysroot (no binfmt_misc registration needed),
+# beside the target's rpmsg.so, so RPMSG_BUILD=$(B)/qemu runs the specs
+# against the cross build.
+.PHONY: qemu-wrappers
+qemu-wrappers: $(B)/rpmsg-lua $(B)/rpmsg.so
+	mkdir -p $(B)/qemu
+	printf '#!/bin/sh\nexec %s -L %s %s "$$@"\n' $(QEMU) $(SYSROOT) $(CURDIR)/$(B)/rpmsg-lua >$(B)/qemu/rpmsg-lua
+	printf '#!/bin/sh\nexec %s -L %s %s "$$@"\n' $(QEMU) $(SYSROOT) $(SYSROOT)/usr/bin/lua5.4 >$(B)/qemu/lua5.4
+	chmod +x $(B)/qemu/rpmsg-lua $(B)/qemu/lua5.4
+	ln -sf ../rpmsg.so $(B)/qemu/rpmsg.so
+endif
 
 # One object rule per layer, plain, sanitized and fuzzing, each with the
 # include path of its layer.
@@ -140,7 +234,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
 # What a fresh Debian 12 machine lacks, from apt: to build, and to test.
 deps:
-	tests/install-deps build
+	tests/install-deps $(if $(ARCH),cross,build)
 test-deps:
 	tests/install-deps test
 
@@ -162,10 +256,63 @@ valgrind: all
 bench: all
 	tests/bench/run
 
+# Everything a board needs, under DESTDIR: the program, the module where the
+# target's Lua looks, the service files of runtime/dist/ (a template unit
+# whose instance names a script in /etc/rpmsg-lua/, the udev rule, the
+# sysusers entry for the rpmsg group), the man page, the bash completion,
+# and the examples with their simulated firmware.
+DIST := runtime/dist
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4
-	install -m 755 $(B)/rpmsg-lua $(DESTDIR)$(PREFIX)/bin/rpmsg-lua
-	install -m 755 $(B)/rpmsg.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/rpmsg.so
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples/sim
+	install -m 755 $(B)/rpmsg-lua $(DESTDIR)$(BINDIR)/rpmsg-lua
+	install -m 644 $(B)/rpmsg.so $(DESTDIR)$(LUA_CMOD)/rpmsg.so
+	install -m 644 $(DIST)/rpmsg-lua@.service $(DESTDIR)$(UNITDIR)/rpmsg-lua@.service
+	install -m 644 $(DIST)/60-rpmsg-lua.rules $(DESTDIR)$(UDEVDIR)/60-rpmsg-lua.rules
+	install -m 644 $(DIST)/rpmsg-lua.sysusers $(DESTDIR)$(SYSUSERSDIR)/rpmsg-lua.conf
+	install -m 644 $(DIST)/rpmsg-lua.1 $(DESTDIR)$(MANDIR)/man1/rpmsg-lua.1
+	install -m 644 $(DIST)/rpmsg-lua.bash-completion $(DESTDIR)$(BASHCOMPDIR)/rpmsg-lua
+	install -m 644 scripts/*.lua $(DESTDIR)$(DOCDIR)/examples/
+	install -m 644 scripts/sim/*.lua $(DESTDIR)$(DOCDIR)/examples/sim/
+
+# A Debian package with debhelper: build/deb/rpmsg-lua_VERSION_ARCH.deb, for
+# this machine or (ARCH=arm64|armhf) cross-built against the sysroot. The
+# debian/ tree is assembled from runtime/dist/debian/ in a copy of the
+# sources under build/deb/ARCH/; `make lintian` checks the result.
+DEB_ARCH := $(or $(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
+DEB_DIR  := build/deb/$(DEB_ARCH)
+DEB_TREE := $(DEB_DIR)/rpmsg-lua-$(VERSION)
+DEB      := build/deb/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb
+DEB_DATE := $(shell git log -1 --format=%aD 2>/dev/null || date -R)
+DEB_SRCS := Makefile LICENSE README.md $(wildcard runtime/*/* runtime/dist/debian/*/* lua/*/*.lua scripts/*.lua scripts/sim/*.lua)
+.PHONY: deb lintian version
+deb: $(DEB)
+	@echo $(DEB)
+version:
+	@echo $(VERSION)
+$(DEB): $(DEB_SRCS) | $(SYSROOT_STAMP)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_TREE)
+	cp -a Makefile LICENSE README.md lua runtime scripts $(DEB_TREE)/
+	cp -a runtime/dist/debian $(DEB_TREE)/debian
+	cp runtime/dist/rpmsg-lua.sysusers $(DEB_TREE)/debian/rpmsg-lua.sysusers
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@DATE@/$(DEB_DATE)/' \
+		runtime/dist/debian/changelog.in >$(DEB_TREE)/debian/changelog
+	rm $(DEB_TREE)/debian/changelog.in
+	sed -i 's/@YEAR@/$(word 4,$(DEB_DATE))/' $(DEB_TREE)/debian/copyright
+	cd $(DEB_TREE) && RPMSG_SYSROOT=$(SYSROOT) dpkg-buildpackage -b -us -uc \
+		$(if $(ARCH),-a$(ARCH) -d) >../build.log 2>&1 || { tail -n 40 ../build.log; exit 1; }
+	mv $(DEB_DIR)/rpmsg-lua_$(VERSION)_$(DEB_ARCH).deb $(DEB)
+lintian: $(DEB)
+	lintian --fail-on error,warning --info $(DEB)
+
+# The module alone, for luarocks (runtime/dist/rpmsg-lua-*.rockspec).
+.PHONY: module install-module
+module: $(B)/rpmsg.so
+install-module: module
+	install -d $(DESTDIR)$(LUA_CMOD)
+	install -m 644 $(B)/rpmsg.so $(DESTDIR)$(LUA_CMOD)/rpmsg.so
 
 clean:
 	rm -rf $(B)

@@ -8,8 +8,13 @@ local helper = {}
 helper.build = os.getenv("RPMSG_BUILD") or "build"
 helper.bin = helper.build .. "/rpmsg-lua"
 helper.real_bin = helper.bin   -- never wrapped (valgrind cannot log as another uid)
-helper.slow = 1   -- how much longer than usual the host may take
-package.cpath = helper.build .. "/?.so;" .. package.cpath
+-- How much longer than usual the host may take: RPMSG_SLOW (3 under
+-- qemu-user in tests/run-all cross), 10 under valgrind.
+helper.slow = tonumber(os.getenv("RPMSG_SLOW")) or 1
+-- Under tests/run-all cross, helper.build is a cross build run by qemu-user
+-- (build/ARCH/qemu); this process, the build machine's lua5.4, loads the
+-- native rpmsg.so from RPMSG_NATIVE_BUILD.
+package.cpath = (os.getenv("RPMSG_NATIVE_BUILD") or helper.build) .. "/?.so;" .. package.cpath
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

@@ -12,6 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+/* Addresses are 32-bit unsigned and ADDR_ANY is 0xffffffff: a Lua built
+ * with 32-bit integers (Buildroot's LUA_32BITS) cannot hold them. */
+_Static_assert(sizeof(lua_Integer) >= 8,
+	"rpmsg-lua needs 64-bit Lua integers: build Lua without LUA_32BITS");
+
 static const char STATE_KEY = 's';
 #define RUNTIME_PARTS 3   /* the user values of the runtime: guard, errors, recovery */
 

@@ -44,6 +44,9 @@ int __wrap_fcntl(int fd, int cmd, ...)
 	}
 	return __real_fcntl(fd, cmd, arg);
 }
+/* Built with 64-bit file offsets (the Makefile), glibc's <fcntl.h> turns the
+ * runtime's fcntl calls into fcntl64: wrapped the same. */
+int __wrap_fcntl64(int fd, int cmd, ...) __attribute__((alias("__wrap_fcntl")));
 
 int __real_outq_push(void *q, const void *data, size_t len);
 int __wrap_outq_push(void *q, const void *data, size_t len)

@@ -1,0 +1,86 @@
+-- SPDX-License-Identifier: MIT
+-- The Debian package `make deb` builds for this machine: unpacked into a
+-- scratch root with dpkg -x (nothing is installed), its binary runs the
+-- simulated echo from the examples it ships, its module loads in a stock
+-- lua5.4, it depends on the libraries the binary links, and lintian finds
+-- nothing to warn about. The first `make deb` takes about a minute; a second
+-- run of the suite (asan) finds it made.
+local helper = require "tests.helper"
+local sh, q = helper.sh, helper.q
+
+local function trim(s) return (s:gsub("%s+$", "")) end
+
+describe("make deb", function()
+  local deb, root, triplet
+  setup(function()
+    local status, out, err = sh("make -s deb")
+    assert(status == 0, "make deb failed:\n" .. out .. err)
+    deb = trim(out):match("[^\n]*%.deb$")
+    assert(deb, "make deb named no package:\n" .. out)
+    root = os.tmpname()
+    os.remove(root)
+    assert(os.execute("dpkg -x " .. q(deb) .. " " .. q(root)))
+    triplet = trim(select(2, sh("dpkg-architecture -qDEB_HOST_MULTIARCH")))
+  end)
+  teardown(function()
+    if root then os.execute("rm -rf " .. q(root)) end
+  end)
+
+  it("names the package rpmsg-lua_VERSION_ARCH.deb under build/deb/", function()
+    local version = trim(select(2, sh("make -s version")))
+    local arch = trim(select(2, sh("dpkg --print-architecture")))
+    assert.equal(("build/deb/rpmsg-lua_%s_%s.deb"):format(version, arch), deb)
+  end)
+
+  it("holds the program, the module, the service files, the man page, the completion and the examples", function()
+    for _, path in ipairs{
+      "/usr/bin/rpmsg-lua",
+      "/usr/lib/" .. triplet .. "/lua/5.4/rpmsg.so",
+      "/lib/systemd/system/rpmsg-lua@.service",
+      "/lib/udev/rules.d/60-rpmsg-lua.rules",
+      "/usr/lib/sysusers.d/rpmsg-lua.conf",
+      "/usr/share/man/man1/rpmsg-lua.1.gz",
+      "/usr/share/bash-completion/completions/rpmsg-lua",
+      "/usr/share/doc/rpmsg-lua/copyright",
+      "/usr/share/doc/rpmsg-lua/examples/echo.lua",
+      "/usr/share/doc/rpmsg-lua/examples/sim/echo_fw.lua",
+    } do
+      assert(os.execute("test -s " .. q(root .. path)), path .. " is not in " .. deb)
+    end
+  end)
+
+  it("runs the simulated echo from the examples it ships", function()
+    local ex = root .. "/usr/share/doc/rpmsg-lua/examples"
+    local status, _, err = sh(("timeout -s KILL 20 %s --sim %s %s 3 </dev/null"):format(
+      q(root .. "/usr/bin/rpmsg-lua"), q(ex .. "/sim/echo_fw.lua"), q(ex .. "/echo.lua")))
+    assert.equal(0, status, err)
+    assert.matches('echo 3: "hello 3"', err, 1, true)
+    assert.matches("all 3 echoes received", err, 1, true)
+    helper.assert_no_handler_error(err)
+  end)
+
+  it("has a module that a stock lua5.4 loads from where Debian's Lua looks", function()
+    local cmod = root .. "/usr/lib/" .. triplet .. "/lua/5.4/?.so"
+    local status, out, err = sh(("cd / && lua5.4 -e %s"):format(q(
+      "package.cpath = " .. ("%q"):format(cmod) .. "\n" ..
+      "local rpmsg = require 'rpmsg'\n" ..
+      "assert(package.searchpath('rpmsg', package.cpath):find('/usr/lib/', 1, true))\n" ..
+      "print(rpmsg.version, rpmsg.ADDR_ANY)")))
+    assert.equal(0, status, err)
+    assert.equal(trim(select(2, sh("make -s version"))) .. "\t4294967295\n", out)
+  end)
+
+  it("depends on liblua5.4-0, and on libedit2 when the binary links it", function()
+    local _, depends = sh("dpkg-deb -f " .. q(deb) .. " Depends")
+    assert.matches("liblua5.4-0 (>= ", depends, 1, true)
+    assert.matches("libc6 (>= ", depends, 1, true)
+    local _, needed = sh("readelf -d " .. q(root .. "/usr/bin/rpmsg-lua"))
+    assert.matches("liblua5.4.so.0", needed, 1, true)
+    assert.equal(needed:find("libedit.so.2", 1, true) ~= nil, depends:find("libedit2", 1, true) ~= nil)
+  end)
+
+  it("is lintian clean (warnings and errors; each override explained in debian/)", function()
+    local status, out, err = sh("lintian --fail-on error,warning " .. q(deb))
+    assert.equal(0, status, out .. err)
+  end)
+end)
