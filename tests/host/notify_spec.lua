@@ -8,7 +8,7 @@ local q = helper.q
 local listener = helper.build .. "/notify_listener"
 
 local function build_listener()
-  local status, out, err = helper.sh(("cc -Wall -Wextra -Werror -o %s tests/host/notify_listener.c")
+  local status, out, err = helper.sh(("env -u LD_PRELOAD cc -Wall -Wextra -Werror -o %s tests/host/notify_listener.c")
     :format(q(listener)))
   assert(status == 0, out .. err)
 end
