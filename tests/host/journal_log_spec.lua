@@ -112,4 +112,27 @@ describe("logging", function()
     assert.equal(0, status, err)
     assert.matches("^%[[%d:.]+%] shown\n%[[%d:.]+%] still callable\n%[[%d:.]+%] 42\n$", out)
   end)
+
+  it("logs a long message whole (no cut at 2 KiB), one prefix per line in the journal", function()
+    local app = helper.script([[
+      local rpmsg = require "rpmsg"
+      rpmsg.log.warn("%s\n%s", string.rep("x", 5000), string.rep("y", 5000))
+    ]])
+    local errfile = os.tmpname()
+    local function run_long(env)
+      local status = helper.sh(("%s timeout -s KILL 20 %s %s </dev/null 2>>%s")
+        :format(env, q(helper.bin), q(app), q(errfile)))
+      local f = assert(io.open(errfile))
+      local err = f:read("a")
+      f:close()
+      os.remove(errfile)
+      return status, err
+    end
+    local status, err = run_long(("JOURNAL_STREAM=$(stat -c %%d:%%i %s)"):format(q(errfile)))
+    assert.equal(0, status, err)
+    assert.equal("<4>" .. ("x"):rep(5000) .. "\n<4>" .. ("y"):rep(5000) .. "\n", err)
+    status, err = run_long("")
+    assert.equal(0, status, err)
+    assert.matches("^%[[%d:.]+%] " .. ("x"):rep(5000) .. "\n" .. ("y"):rep(5000) .. "\n$", err)
+  end)
 end)
