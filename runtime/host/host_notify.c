@@ -48,7 +48,7 @@ static void notify_send(const char *msg)
 	}
 }
 
-/* "generation 2, 14 messages in, 14 out, 0 handler errors", after a failed
+/* "generation 2, messages in 14, out 14, handler errors 0", after a failed
  * reload's report until the next reload works. One line: a newline would
  * end the STATUS= assignment. */
 static void format_status(char *buf, size_t size, struct host *h)
@@ -61,8 +61,9 @@ static void format_status(char *buf, size_t size, struct host *h)
 			     (int)strcspn(h->reload_error, "\n"), h->reload_error);
 	if (n < 0 || (size_t)n >= size)
 		n = 0;
-	snprintf(buf + n, size - (size_t)n, "generation %d, %lu messages in, %lu out, %lu handler errors",
-		 h->generation, c.messages_in, c.messages_out, c.handler_errors);
+	snprintf(buf + n, size - (size_t)n,
+		 "generation %d, messages in %lu, out %lu, handler errors %lu", h->generation,
+		 c.messages_in, c.messages_out, c.handler_errors);
 }
 
 /* READY=1 (when ready) and STATUS= in one datagram, as systemd reads them. */
@@ -105,11 +106,11 @@ static int notify_address(const char *name, struct rpmsg_err *e)
 }
 
 /* WATCHDOG_USEC, if it is meant for this process (WATCHDOG_PID unset or
- * ours); 0 if not. */
-static unsigned long long watchdog_usec(struct rpmsg_err *e, int *bad)
+ * ours); 0 if not. A value that is no number is reported, and the service
+ * then runs without pings (systemd's watchdog will say so). */
+static unsigned long long watchdog_usec(void)
 {
 	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
-	*bad = 0;
 	if (!usec)
 		return 0;
 	if (pid && strtoll(pid, NULL, 10) != (long long)getpid())
@@ -118,7 +119,8 @@ static unsigned long long watchdog_usec(struct rpmsg_err *e, int *bad)
 	errno = 0;
 	unsigned long long v = strtoull(usec, &end, 10);
 	if (errno || *end || end == usec || v == 0) {
-		*bad = rpmsg_fail(e, EINVAL, "WATCHDOG_USEC='%s' is not a number of microseconds", usec);
+		rpmsg_log(RPMSG_LOG_ERR, "sd_notify: WATCHDOG_USEC='%s' is not a number of "
+			  "microseconds: no WATCHDOG=1 pings", usec);
 		return 0;
 	}
 	return v;
@@ -145,9 +147,8 @@ int notify_start(struct host *h, struct rpmsg_err *e)
 	const char *name = getenv("NOTIFY_SOCKET");
 	if (!name)
 		return 0;
-	int bad;
-	unsigned long long usec = watchdog_usec(e, &bad);
-	int r = bad ? bad : notify_address(name, e);
+	int r = notify_address(name, e);
+	unsigned long long usec = r < 0 ? 0 : watchdog_usec();
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
@@ -158,9 +159,13 @@ int notify_start(struct host *h, struct rpmsg_err *e)
 		return rpmsg_fail_errno(e, errno, "sd_notify: socket"), -1;
 	notifier.h = h;
 	notifier.watchdog = usec != 0;
+	/* Without the timer READY=1 still goes out: systemd's own watchdog,
+	 * if set, then restarts us, which is right for a loop that cannot ping. */
 	if (start_timer(h, usec ? (usec / 2 ? usec / 2 : 1) : STATUS_PERIOD_USEC, e) < 0) {
-		notify_stop();
-		return -1;
+		rpmsg_log(RPMSG_LOG_ERR, "%s: no WATCHDOG=1 pings nor STATUS= updates", e->msg);
+		if (notifier.timer_fd >= 0)
+			close(notifier.timer_fd);
+		notifier.timer_fd = -1;
 	}
 	send_state("READY=1", true);
 	return 0;

@@ -96,7 +96,7 @@ describe("sd_notify", function()
 
     local i, m = find(list, "^READY=1")
     assert.truthy(m, all)
-    assert.matches("^READY=1|STATUS=generation 1, %d+ messages in, %d+ out, 0 handler errors$", m.text)
+    assert.matches("^READY=1|STATUS=generation 1, messages in %d+, out %d+, handler errors 0$", m.text)
 
     -- the reload: RELOADING=1 with the monotonic time it began, then READY=1
     i, m = find(list, "^RELOADING=1", i + 1)
@@ -114,7 +114,7 @@ describe("sd_notify", function()
     i, m = find(list, "^READY=1", i + 1)
     assert.truthy(m, all)
     assert.matches("^READY=1|STATUS=reload failed, generation 2 runs on: [^|]*broken on purpose; " ..
-      "generation 2, %d+ messages in, %d+ out, 0 handler errors$", m.text)
+      "generation 2, messages in %d+, out %d+, handler errors 0$", m.text)
 
     -- and the last word
     assert.equal("STOPPING=1", list[#list].text, all)
@@ -141,6 +141,10 @@ describe("sd_notify", function()
     table.sort(gaps)
     local median = gaps[(#gaps + 1) // 2]
     assert.is_true(median > 80000 and median < 130000, ("median gap %d us, want 100000"):format(median))
+    -- STATUS= follows the counts: the echo's one message each way
+    local last
+    for _, m in ipairs(list) do last = m.text:match("STATUS=([^|]*)") or last end
+    assert.equal("generation 1, messages in 1, out 1, handler errors 0", last)
     assert.equal("STOPPING=1", list[#list].text)
   end)
 
@@ -207,5 +211,14 @@ describe("sd_notify", function()
       :format(q(helper.bin), q(app)))
     assert.equal(0, status, err)
     assert.matches("NOTIFY_SOCKET='relative/path' is neither a socket path nor an @abstract name", err)
+  end)
+
+  it("still says READY=1 when WATCHDOG_USEC is no number, and reports it", function()
+    local status, list, err = under_listener(abstract_name(), "WATCHDOG_USEC=soon",
+      helper.script(APP), function() return helper.slowed("sleep 0.3") end)
+    assert.equal(0, status, err)
+    assert.truthy(find(list, "^READY=1"))
+    assert.matches("sd_notify: WATCHDOG_USEC='soon' is not a number of microseconds: no WATCHDOG=1 pings", err)
+    assert.equal("STOPPING=1", list[#list].text)
   end)
 end)
