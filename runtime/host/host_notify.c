@@ -66,13 +66,18 @@ static void format_status(char *buf, size_t size, struct host *h)
 		 c.messages_in, c.messages_out, c.handler_errors);
 }
 
-/* READY=1 (when ready) and STATUS= in one datagram, as systemd reads them. */
+/* first (READY=1, WATCHDOG=1 or NULL) and STATUS= in one datagram, as
+ * systemd reads them; STATUS= only when it changed, unless forced. */
 static void send_state(const char *first, bool force)
 {
 	char status[sizeof notifier.status];
 	format_status(status, sizeof status, notifier.h);
-	if (!first && !force && strcmp(status, notifier.status) == 0)
+	bool changed = force || strcmp(status, notifier.status) != 0;
+	if (!changed) {
+		if (first)
+			notify_send(first);
 		return;
+	}
 	snprintf(notifier.status, sizeof notifier.status, "%s", status);
 	char msg[sizeof status + 64];
 	snprintf(msg, sizeof msg, "%s%sSTATUS=%s", first ? first : "", first ? "\n" : "", status);

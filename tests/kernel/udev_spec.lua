@@ -42,6 +42,11 @@ local function setup_udev()
   assert(status == 0, out)
 end
 
+-- Puts the guest's / back as the specs after this one expect it.
+local function teardown_udev()
+  sh("umount /etc/group; for d in /usr/lib/udev/rules.d /etc/udev/rules.d /run; do umount $d; done")
+end
+
 -- udevadm test on a device; returns its output (udev's log and the result).
 local function udev_test(syspath)
   local status, out = sh("udevadm test --action=add " .. q(syspath) .. " 2>&1")
@@ -63,6 +68,7 @@ end
 
 describe("kernel: udev rule", function()
   setup(setup_udev)
+  teardown(teardown_udev)
 
   it("gives the control device to group rpmsg, mode 0660, as /dev/rpmsg/REMOTEPROC/rpmsg_ctrl", function()
     local ctrl = "rpmsg_ctrl" .. assert(guest.ctrl_under("/remoteproc0/"))
