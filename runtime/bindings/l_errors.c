@@ -3,6 +3,7 @@
  * the first few of each second per source (the `what` label) and the rest
  * counted, so a remote that makes a handler fail at will cannot flood the
  * log. Below the protected-call path (l_guard.c), which reports here. */
+#include "log.h"
 #include "lrpmsg.h"
 
 #include <stdio.h>
@@ -54,7 +55,7 @@ static bool error_raise_from_run(struct rpmsg_runtime *rt, const char *what, con
 static void error_report_unlogged(struct rpmsg_error_source *s)
 {
 	if (s->unlogged)
-		rpmsg_logf("(error in %s repeated %lu more times, not logged: at most %d a second are)",
+		rpmsg_log(RPMSG_LOG_ERR, "(error in %s repeated %lu more times, not logged: at most %d a second are)",
 			   s->what, s->unlogged, ERRORS_PER_SECOND);
 	s->unlogged = 0;
 }
@@ -94,7 +95,7 @@ void rpmsg_report_error(struct rpmsg_runtime *rt, const char *what, const char *
 		return;
 	}
 	s->logged++;
-	rpmsg_logf("error in %s: %s", what, trace);
+	rpmsg_log(RPMSG_LOG_ERR, "error in %s: %s", what, trace);
 }
 
 /* Writes what each source still holds back: at the runtime's end. */

@@ -45,3 +45,11 @@ bool rpmsg_host_clear_interrupt(lua_State *L)
 {
 	return rpmsg_guard_clear_interrupt(rpmsg_runtime_of_thread(L));
 }
+
+void rpmsg_host_counts(lua_State *L, struct rpmsg_host_counts *c)
+{
+	const struct rpmsg_runtime *rt = rpmsg_runtime(L);
+	c->messages_in = rt->messages_in;
+	c->messages_out = rt->messages_out;
+	c->handler_errors = rt->handler_errors;
+}

@@ -5,6 +5,7 @@
 #include "lrpmsg.h"
 #include "lrpmsg_host.h"
 #include "embedded.h"
+#include "l_log.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -127,22 +128,6 @@ void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_re
 }
 
 /* ---- module functions ----------------------------------------------------- */
-
-static int module_log(lua_State *L)
-{
-	int n = lua_gettop(L);
-	if (n > 1 || lua_type(L, 1) == LUA_TSTRING) {
-		lua_getglobal(L, "string");
-		lua_getfield(L, -1, "format");
-		lua_remove(L, -2);
-		lua_insert(L, 1);
-		lua_call(L, n, 1);
-	} else {
-		luaL_tolstring(L, 1, NULL);
-	}
-	rpmsg_logf("%s", lua_tostring(L, -1));
-	return 0;
-}
 
 struct run_deadline {
 	struct loop_timer timer;
@@ -271,7 +256,6 @@ static const luaL_Reg functions[] = {
 	{ "sleep", rpmsg_l_sleep },
 	{ "suspend", rpmsg_l_suspend },
 	{ "current", rpmsg_l_current },
-	{ "log", module_log },
 	{ "run", module_run },
 	{ "stop", module_stop },
 	{ "now", module_now },
@@ -378,6 +362,8 @@ int luaopen_rpmsg(lua_State *L)
 		rpmsg_preload_embedded(L, rpmsg_embedded);
 	}
 	push_functions(L, rt);
+	rpmsg_log_push(L);
+	lua_setfield(L, -2, "log");
 	lua_pushinteger(L, RPMSG_MAX_MESSAGE);
 	lua_setfield(L, -2, "MAX_MESSAGE_SIZE");
 	lua_pushinteger(L, (lua_Integer)RPMSG_ANY);

@@ -113,21 +113,3 @@ int rpmsg_raise(lua_State *L, const struct rpmsg_err *e)
 {
 	return luaL_error(L, "%s", e->msg);
 }
-
-void rpmsg_logf(const char *fmt, ...)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct tm tm;
-	localtime_r(&tv.tv_sec, &tm);
-	char line[2048];
-	int n = snprintf(line, sizeof line, "[%02d:%02d:%02d.%03ld] ", tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (long)(tv.tv_usec / 1000));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	va_end(ap);
-	/* One write per line, so lines from two processes do not interleave. */
-	fprintf(stderr, "%s\n", line);
-	fflush(stderr);
-}

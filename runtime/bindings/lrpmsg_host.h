@@ -53,6 +53,12 @@ bool rpmsg_host_clear_interrupt(lua_State *L);
  * interrupt (a runaway __gc finalizer), after destroying our endpoints. */
 #define RPMSG_EXIT_STUCK 3
 
+/* What rpmsg.stats() counts, for the service's STATUS= line. */
+struct rpmsg_host_counts {
+	unsigned long messages_in, messages_out, handler_errors;
+};
+void rpmsg_host_counts(lua_State *L, struct rpmsg_host_counts *c);
+
 #define RPMSG_VERSION "0.1.0"
 /* One line to stderr with a timestamp. */
 void rpmsg_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

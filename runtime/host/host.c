@@ -5,6 +5,8 @@
  * endpoints go, adopted endpoints take the new handlers) or abort (whatever
  * the new chunk made goes, the local modules are put back). */
 #include "host.h"
+#include "host_notify.h"
+#include "log.h"
 #include "lrpmsg_host.h"
 
 #include <lauxlib.h>
@@ -126,8 +128,9 @@ static int load_failed(struct host *h, bool first, int gen, int top, int removed
 	if (first)
 		fprintf(stderr, "rpmsg-lua: %s\n", err);
 	else
-		rpmsg_logf("reload of %s failed, generation %d keeps running: %s", h->script,
-			   gen - 1, err);
+		rpmsg_log(RPMSG_LOG_ERR, "reload of %s failed, generation %d keeps running: %s",
+			  h->script, gen - 1, err);
+	snprintf(h->reload_error, sizeof h->reload_error, "%s", err);
 	rpmsg_generation_abort(L);
 	if (removed) {
 		lua_pushvalue(L, removed);
@@ -186,6 +189,8 @@ int host_load(struct host *h)
 	if (!first)
 		call_on_unload(h);
 	rpmsg_generation_commit(L);
+	h->generation = gen;
+	h->reload_error[0] = '\0';
 	luaL_unref(L, LUA_REGISTRYINDEX, h->env_ref);
 	lua_pushvalue(L, env);
 	h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -203,7 +208,9 @@ static void host_prepare(void *ctx)
 	if (!h->reload_wanted)
 		return;
 	h->reload_wanted = false;
+	notify_reloading();
 	host_load(h);
+	notify_reloaded(h);
 }
 
 static void host_hangup(int signo, void *ctx)

@@ -25,6 +25,8 @@ struct host {
 	struct dirwatch files;
 	struct loop_timer settle;    /* lets a burst of file events end before reloading */
 	bool reload_wanted;
+	int generation;              /* the running one's number, from 1 */
+	char reload_error[256];      /* why the last reload failed; "" once one works */
 };
 
 /* A state with the standard libraries and `rpmsg` bound to loop and backend,

@@ -6,7 +6,9 @@
 #include "device_sim.h"
 #include "host.h"
 #include "host_console.h"
+#include "host_notify.h"
 #include "host_terminal.h"
+#include "log.h"
 #include "lrpmsg_host.h"
 
 #include <errno.h>
@@ -43,6 +45,10 @@ static const char usage[] =
 	"                          exit 0 if it loads, 1 if not\n"
 	"  --handler-timeout MS    abort a handler or chunk running longer (default 1000,\n"
 	"                          0 for never)\n"
+	"  --log-level LEVEL       log the lines of LEVEL and the more urgent ones: err,\n"
+	"                          warn, info (the default) or debug. A line starts with\n"
+	"                          the time, or with <N> (its syslog priority) when\n"
+	"                          stderr is the journal\n"
 	"  -h, --help              show this help\n"
 	"  -v, --version           show the version\n"
 	"\n"
@@ -92,9 +98,16 @@ static int parse(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "-i")) {
 			o->interactive = true;
 		} else if (!strcmp(a, "--sim") || !strcmp(a, "--handler-timeout") ||
-			   !strcmp(a, "--console")) {
+			   !strcmp(a, "--console") || !strcmp(a, "--log-level")) {
 			if (++i == argc)
 				return usage_error("%s needs a value", a);
+			if (!strcmp(a, "--log-level")) {
+				int level = rpmsg_log_level_parse(argv[i]);
+				if (level < 0)
+					return usage_error("--log-level wants err, warn, info or debug, not '%s'", argv[i]);
+				rpmsg_log_set_level(level);
+				continue;
+			}
 			if (!strcmp(a, "--sim")) {
 				o->sim_firmware = argv[i];
 				continue;
@@ -188,7 +201,10 @@ static int run(const struct options *o, struct loop *loop)
 		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
 		goto out;
 	}
+	if (notify_start(&script, &e) < 0)
+		rpmsg_log(RPMSG_LOG_ERR, "%s: systemd is not told we are ready", e.msg);
 	int r = loop_run(loop);
+	notify_stop();
 	if (r < 0) {
 		fprintf(stderr, "rpmsg-lua: event loop: %s\n", strerror(-r));
 		goto out;
