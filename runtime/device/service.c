@@ -106,8 +106,15 @@ struct rpmsg_ep *rpmsg_service_open(struct rpmsg_backend *b, const struct endpoi
 		if (bind_chrdev(b, &ch, e) < 0)
 			return NULL;
 	}
-	if (ch.dev_is_endpoint)   /* the kernel's node: opened, never destroyed */
-		return rpmsg_ep_open(b, ch.dev, -1, e);
+	if (ch.dev_is_endpoint) {   /* the kernel's node: opened, never destroyed */
+		struct rpmsg_ep *ep = rpmsg_ep_open(b, ch.dev, -1, e);
+		if (ep) {   /* what sysfs says of it is under the channel, not a control device */
+			ep->info = ch.info;
+			memcpy(ep->info.name, d->info.name, sizeof ep->info.name);
+			ep->ctrl_index = ch.ctrl_index;
+		}
+		return ep;
+	}
 	int ctrl = ch.ctrl_under >= 0 ? ch.ctrl_under : ch.ctrl_index;
 	if (ctrl < 0) {
 		rpmsg_fail(e, ENODEV, "channel '%s' (%s) has no device and no control device reaches it "
