@@ -59,7 +59,7 @@ end
 
 -- A remote restart: the channels go and come back unbound, rpmsg_ctrl0 too.
 local function restart_remote()
-  guest.remote_down()
+  if guest.read("/sys/class/remoteproc/remoteproc0/state") ~= "offline" then guest.remote_down() end
   guest.remote_up()
   assert(guest.wait_for(function()
     return guest.exists("/dev/ttyRPMSG0") and #guest.channels("fw-echo") == 1
@@ -81,7 +81,7 @@ after_each(function()
     assert(os.execute("insmod " .. q(os.getenv("RPMSG_MODULES_DIR") .. "/rpmsg_ctrl.ko")))
   end
   local fw = guest.channels("fw-echo")[1]
-  if guest.read(RPROC and "/sys/class/remoteproc/remoteproc0/state") ~= "running" or not fw
+  if guest.read("/sys/class/remoteproc/remoteproc0/state") ~= "running" or not fw
      or guest.exists("/sys/bus/rpmsg/devices/" .. fw .. "/driver")
      or not guest.exists("/dev/rpmsg_ctrl0") then
     restart_remote()
@@ -245,5 +245,70 @@ describe("kernel: services: driver_override", function()
     assert.equal(0, status, err)
     assert.equal(guest.channel_dev("fw-echo") .. "\nbound\n", out)
     assert.matches("to rpmsg_chrdev through driver_override", err)
+  end)
+end)
+
+describe("kernel: services: rpmsg-lua doctor", function()
+  local function doctor(prefix, args)
+    return helper.sh((prefix or "") .. q(helper.bin) .. " doctor" .. (args or ""))
+  end
+
+  local function line(out, pattern)
+    for l in out:gmatch("[^\n]+") do
+      if l:match(pattern) then return l end
+    end
+    return nil
+  end
+
+  it("says a remote is up and reachable (exit 0), check by check", function()
+    local status, out, err = doctor()
+    assert.equal(0, status, out .. err)
+    for _, m in ipairs{"rpmsg_core", "rpmsg_char", "rpmsg_ctrl", "virtio_rpmsg_bus", "rpmsg_tty"} do
+      assert.is_not_nil(line(out, "^ok%s+module " .. m .. "%s+loaded$"), m)
+    end
+    assert.is_not_nil(line(out, "^ok%s+remoteproc fake%-r5f%s+remoteproc0: running, firmware %S+, rpmsg_ctrl0$"))
+    assert.is_not_nil(line(out, "^ok%s+control device rpmsg_ctrl0%s+/dev/rpmsg_ctrl0: read%-write for root$"))
+    assert.is_not_nil(line(out, "^ok%s+channel rpmsg%-raw on fake%-r5f%s+/dev/rpmsg%d+: read%-write for root %(driver rpmsg_chrdev%)$"))
+    assert.is_not_nil(line(out, "^ok%s+channel rpmsg%-tty on fake%-r5f%s+driver rpmsg_tty, /dev/ttyRPMSG0$"))
+    assert.is_not_nil(line(out, '^ok%s+channel fw%-echo on fake%-r5f%s+no driver, dst 42: reach it with rpmsg.endpoint{service = "fw%-echo"}$'))
+    assert.matches("\nverdict: a remote is up and reachable\n$", out)
+  end)
+
+  it("follows the firmware's trace into debugfs, and says when debugfs is not mounted", function()
+    os.execute("umount /sys/kernel/debug 2>/dev/null")
+    local _, out = doctor()
+    assert.is_not_nil(line(out, "^warn%s+trace of fake%-r5f%s+debugfs is not mounted"))
+    assert(os.execute("mount -t debugfs none /sys/kernel/debug"))
+    _, out = doctor()
+    os.execute("umount /sys/kernel/debug")
+    -- fake-r5f's resource table has no RSC_TRACE
+    assert.is_not_nil(line(out, "^ok%s+trace of fake%-r5f%s+no trace0: the firmware has no trace buffer"))
+  end)
+
+  it("fails (exit 1) with what to do when the remote is stopped", function()
+    guest.remote_down()
+    local status, out = doctor()
+    assert.equal(1, status)
+    assert.is_not_nil(line(out, "^FAIL%s+remoteproc fake%-r5f%s+remoteproc0: offline"))
+    assert.matches("%-> echo start > /sys/class/remoteproc/remoteproc0/state", out)
+    assert.is_not_nil(line(out, "^warn%s+control devices%s+no /dev/rpmsg_ctrlN$") or line(out, "^FAIL%s+control devices"))
+    assert.is_not_nil(line(out, "^FAIL%s+channels%s+the remote announced nothing$"))
+    assert.matches("\nverdict: no remote is reachable", out)
+  end)
+
+  it("fails when this user may not open the devices, naming the udev rule", function()
+    local status, out = doctor("setpriv --reuid=65534 --regid=65534 --clear-groups ")
+    assert.equal(1, status, out)
+    assert.is_not_nil(line(out, "^FAIL%s+control device rpmsg_ctrl0%s+/dev/rpmsg_ctrl0: Permission denied"))
+    assert.matches("60%-rpmsg%-lua%.rules", out)
+  end)
+
+  it("gives the same as JSON", function()
+    local status, out = doctor(nil, " --json")
+    assert.equal(0, status)
+    assert.matches('^{"checks":%[{"check":"module rpmsg_core","detail":"loaded","verdict":"ok"}', out)
+    assert.matches('"reachable":true', out)
+    status = doctor(nil, " --yaml")
+    assert.equal(2, status)
   end)
 end)
