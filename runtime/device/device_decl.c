@@ -9,8 +9,13 @@
 struct rpmsg_ep *rpmsg_decl_create(struct rpmsg_backend *b, const struct endpoint_decl *d,
 				   struct rpmsg_err *e)
 {
-	if (d->service[0])
-		return rpmsg_service_open(b, d, e);
+	struct endpoint_decl via;
+	if (d->service[0]) {   /* its node, or a plain declaration to create */
+		struct rpmsg_ep *node;
+		if (rpmsg_service_resolve(b, d, &node, &via, e) < 0 || node)
+			return node;
+		d = &via;
+	}
 	int ctrl_index = d->ctrl_index;
 	if (d->rproc[0]) {   /* whatever number its control device has today */
 		struct rproc r;

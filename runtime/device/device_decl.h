@@ -26,15 +26,16 @@ struct endpoint_decl {
 struct rpmsg_ep *rpmsg_decl_create(struct rpmsg_backend *b, const struct endpoint_decl *d,
 				   struct rpmsg_err *e);
 /* An announced service, service.c: its channel (1, *ch filled) or 0; what
- * was announced, for an error ("rpmsg-raw, fw-echo (on fake-r5f)"); its
- * endpoint: the node a driver made for it, else one created through the
- * control device with dst = the announced address, binding the channel to
- * rpmsg_chrdev first when asked or when no control device can reach it. */
+ * was announced, for an error ("'rpmsg-raw' on r5f0, 'fw-echo' on r5f0");
+ * how to reach it: the node a driver made for it, opened into *ep, else
+ * the plain declaration *via of an endpoint on the control device with dst
+ * = the announced address, binding the channel to rpmsg_chrdev first when
+ * asked or when no control device can reach it. */
 int rpmsg_service_find(struct rpmsg_backend *b, const struct endpoint_decl *d,
 		       struct rpmsg_channel *ch);
 void rpmsg_service_announced(struct rpmsg_backend *b, char *buf, size_t cap);
-struct rpmsg_ep *rpmsg_service_open(struct rpmsg_backend *b, const struct endpoint_decl *d,
-				    struct rpmsg_err *e);
+int rpmsg_service_resolve(struct rpmsg_backend *b, const struct endpoint_decl *d,
+			  struct rpmsg_ep **ep, struct endpoint_decl *via, struct rpmsg_err *e);
 /* Same control device, remoteproc, service, name, src and dst. */
 bool rpmsg_decl_equal(const struct endpoint_decl *a, const struct endpoint_decl *b);
 

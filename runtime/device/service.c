@@ -85,45 +85,44 @@ static int bind_chrdev(struct rpmsg_backend *b, struct rpmsg_channel *ch, struct
 	return 0;
 }
 
-struct rpmsg_ep *rpmsg_service_open(struct rpmsg_backend *b, const struct endpoint_decl *d,
-				    struct rpmsg_err *e)
+int rpmsg_service_resolve(struct rpmsg_backend *b, const struct endpoint_decl *d,
+			  struct rpmsg_ep **ep, struct endpoint_decl *via, struct rpmsg_err *e)
 {
+	*ep = NULL;
 	struct rpmsg_channel ch;
 	if (!rpmsg_service_find(b, d, &ch)) {
 		char list[200];
 		rpmsg_service_announced(b, list, sizeof list);
-		rpmsg_fail(e, ENOENT, "service '%s'%s%s is not announced (announced: %s)", d->service,
-			   d->rproc[0] ? " on " : "", d->rproc, list);
-		return NULL;
+		return rpmsg_fail(e, ENOENT, "service '%s'%s%s is not announced (announced: %s)",
+				  d->service, d->rproc[0] ? " on " : "", d->rproc, list);
 	}
 	bool unreachable = !ch.dev_is_endpoint && ch.ctrl_index < 0 && ch.ctrl_under < 0;
 	if ((d->bind || unreachable) && !ch.dev_is_endpoint && ch.ctrl_under < 0) {
-		if (ch.driver[0]) {
-			rpmsg_fail(e, EBUSY, "channel '%s' (%s) is bound to %s, which made no rpmsg device: "
-				   "cannot bind it to %s", ch.info.name, ch.bus, ch.driver, CHRDEV_DRIVER);
-			return NULL;
-		}
-		if (bind_chrdev(b, &ch, e) < 0)
-			return NULL;
+		if (ch.driver[0])
+			return rpmsg_fail(e, EBUSY, "channel '%s' (%s) is bound to %s, which made no rpmsg "
+					  "device: cannot bind it to %s", ch.info.name, ch.bus, ch.driver,
+					  CHRDEV_DRIVER);
+		int r = bind_chrdev(b, &ch, e);
+		if (r < 0)
+			return r;
 	}
 	if (ch.dev_is_endpoint) {   /* the kernel's node: opened, never destroyed */
-		struct rpmsg_ep *ep = rpmsg_ep_open(b, ch.dev, -1, e);
-		if (ep) {   /* what sysfs says of it is under the channel, not a control device */
-			ep->info = ch.info;
-			memcpy(ep->info.name, d->info.name, sizeof ep->info.name);
-			ep->ctrl_index = ch.ctrl_index;
-		}
-		return ep;
+		*ep = rpmsg_ep_open(b, ch.dev, -1, e);
+		if (!*ep)
+			return -e->code;
+		/* what sysfs says of it is under the channel, not a control device */
+		(*ep)->info = ch.info;
+		memcpy((*ep)->info.name, d->info.name, sizeof (*ep)->info.name);
+		(*ep)->ctrl_index = ch.ctrl_index;
+		return 0;
 	}
 	int ctrl = ch.ctrl_under >= 0 ? ch.ctrl_under : ch.ctrl_index;
-	if (ctrl < 0) {
-		rpmsg_fail(e, ENODEV, "channel '%s' (%s) has no device and no control device reaches it "
-			   "(is rpmsg_ctrl loaded?)", ch.info.name, ch.bus);
-		return NULL;
-	}
-	struct endpoint_decl via = *d;
-	via.service[0] = via.rproc[0] = via.ctrl_path[0] = '\0';
-	via.ctrl_index = ctrl;
-	via.info.dst = ch.info.dst;
-	return rpmsg_decl_create(b, &via, e);
+	if (ctrl < 0)
+		return rpmsg_fail(e, ENODEV, "channel '%s' (%s) has no device and no control device "
+				  "reaches it (is rpmsg_ctrl loaded?)", ch.info.name, ch.bus);
+	*via = *d;
+	via->service[0] = via->rproc[0] = via->ctrl_path[0] = '\0';
+	via->ctrl_index = ctrl;
+	via->info.dst = ch.info.dst;
+	return 0;
 }
