@@ -84,7 +84,7 @@ describe("services under --sim", function()
         local t0 = rpmsg.now()
         print(rpmsg.endpoint{service = "never", timeout = 100})
         local waited = rpmsg.now() - t0
-        print(waited >= 100 and waited < 1000)
+        print(waited >= 100)
         rpmsg.stop()
       end)
     ]])
