@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define WATCH_TYPE "rpmsg.channel_watch"
+#define FALLBACK_MS 250   /* a task's look at the channels when nothing tells of changes */
 
 static const char WATCH_KEY = 'c';
 
@@ -20,6 +21,7 @@ struct channel_watch {
 	int fd;                        /* -1 while not watching */
 	struct rpmsg_channel *known;   /* the last listing */
 	size_t n_known;
+	bool warned;                   /* said that it cannot watch */
 };
 
 /* User values: the on_announce function, the tasks waiting for a service. */
@@ -304,9 +306,16 @@ int rpmsg_channel_wait(lua_State *L, struct rpmsg_runtime *rt, uint64_t deadline
 	struct channel_watch *w = watch_push(L, rt);
 	struct rpmsg_err e;
 	if (watch_start(L, top + 1, w, &e) < 0) {
-		rpmsg_logf("waiting for a service: %s; not waiting", e.msg);
+		/* no uevents here (a container's network namespace): look again
+		 * now and then, the one poll in this file */
+		if (!w->warned)
+			rpmsg_logf("waiting for a service: %s; looking again every %d ms instead", e.msg,
+				   FALLBACK_MS);
+		w->warned = true;
 		lua_settop(L, top);
-		return 0;
+		uint64_t left = deadline_ms - now;
+		return rpmsg_task_block_k(L, t, (int64_t)(left < FALLBACK_MS ? left : FALLBACK_MS),
+					  service_wait_over, NULL, kctx, k);
 	}
 	lua_getiuservalue(L, top + 1, WATCH_WAITERS);
 	rpmsg_push_anchored(L, t);

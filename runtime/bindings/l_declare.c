@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* rpmsg.endpoint{}: declaring an endpoint creates it through its control
- * device, finds its node and opens it (device_decl.c). During a reload a
+ * device, finds its node and opens it (device_decl.c); one declared by
+ * service waits for its announcement inside a task (l_channel.c). During a reload a
  * declaration that matches an endpoint the running generation holds adopts
  * it instead, with its handlers staged until the new generation commits;
  * the end of the reload applies or forgets what the load staged. */
@@ -109,7 +110,9 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 		parse_decl(L, spec, &d->create);
 	}
 	lua_pop(L, 1);
-	d->timeout_ms = 5000;
+	d->timeout_ms = 5000;   /* a service's wait, inside a task */
+	if (d->kind != DECL_CREATE || !d->create.service[0])
+		return;
 	if (lua_getfield(L, spec, "timeout") != LUA_TNIL) {
 		d->timeout_ms = luaL_checkinteger(L, -1);
 		luaL_argcheck(L, d->timeout_ms >= 0, 1, "timeout must not be negative");
