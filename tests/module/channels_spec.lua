@@ -151,6 +151,18 @@ describe("rpmsg.endpoint{service = ...} on a prepared tree", function()
     assert.matches("has no device and no control device reaches it", out)
   end)
 
+  it("refuses a negative timeout, and a plain endpoint ignores the field as before", function()
+    prepare{}
+    local status, out = lua([[
+      local rpmsg = require "rpmsg"
+      print(pcall(rpmsg.endpoint, {service = "fw-echo", timeout = -1}))
+      print(select(2, rpmsg.endpoint{ctrl = 7, name = "x", dst = 1, timeout = "soon"}))
+    ]])
+    assert.equal(0, status)
+    assert.matches("^false\t[^\n]*timeout must not be negative", out)
+    assert.matches("\n[^\n]*rpmsg_ctrl7", out)
+  end)
+
   it("refuses a dst: the announcement gives it", function()
     prepare{}
     local status, _, err = lua([[require("rpmsg").endpoint{service = "fw-echo", dst = 42}]])
