@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- rpmsg.list: `rpmsg-lua list [--json]`, what the kernel has now: control
--- devices, endpoints (with their /dev nodes) and remoteprocs, as a table for
+-- devices, endpoints (with their /dev nodes), the channels the remote
+-- announced and remoteprocs, as a table for
 -- people or as JSON for scripts.
 local rpmsg = require "rpmsg"
 
@@ -56,10 +57,14 @@ local function table_text(title, header, rows)
 end
 
 function M.text(l)
-  local ctrls, eps, procs = {}, {}, {}
+  local ctrls, eps, procs, chans = {}, {}, {}, {}
   for _, c in ipairs(l.ctrls) do ctrls[#ctrls + 1] = {c.dev} end
   for _, e in ipairs(l.endpoints) do
     eps[#eps + 1] = {e.name, address(e.src), address(e.dst), e.dev, "rpmsg_ctrl" .. e.ctrl}
+  end
+  for _, c in ipairs(l.channels or {}) do
+    chans[#chans + 1] = {c.name, address(c.src), address(c.dst), c.remoteproc or "-",
+      c.ctrl and ("rpmsg_ctrl" .. c.ctrl) or "-", c.driver or "-", c.dev or "-"}
   end
   for _, r in ipairs(l.remoteprocs) do
     procs[#procs + 1] = {r.name, r.state or "?", r.firmware or "?",
@@ -67,6 +72,7 @@ function M.text(l)
   end
   return table_text("control devices", {"DEVICE"}, ctrls) .. "\n" ..
     table_text("endpoints", {"NAME", "SRC", "DST", "DEVICE", "CONTROL"}, eps) .. "\n" ..
+    table_text("channels", {"NAME", "SRC", "DST", "REMOTEPROC", "CONTROL", "DRIVER", "DEVICE"}, chans) .. "\n" ..
     table_text("remoteprocs", {"NAME", "STATE", "FIRMWARE", "CONTROL"}, procs)
 end
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Formatting of device- and loop-layer errors. */
+/* Formatting of device- and loop-layer errors, and their notices. */
 #include "rpmsg_err.h"
 
 #include <stdarg.h>
@@ -33,4 +33,21 @@ int rpmsg_fail_errno(struct rpmsg_err *e, int code, const char *fmt, ...)
 	int r = vfail(e, code, 1, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+static void (*notice_sink)(const char *msg);
+
+void rpmsg_set_notice_sink(void (*sink)(const char *msg)) { notice_sink = sink; }
+
+void rpmsg_notice(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (notice_sink)
+		notice_sink(msg);
+	else
+		fprintf(stderr, "rpmsg: %s\n", msg);
 }

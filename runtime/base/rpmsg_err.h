@@ -17,4 +17,10 @@ int rpmsg_fail(struct rpmsg_err *e, int code, const char *fmt, ...)
 int rpmsg_fail_errno(struct rpmsg_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What a lower layer has to say that is not an error (a channel bound
+ * through driver_override): to the sink the bindings set (the host's log),
+ * else to stderr. */
+void rpmsg_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rpmsg_set_notice_sink(void (*sink)(const char *msg));
+
 #endif

@@ -1,15 +1,56 @@
 /* SPDX-License-Identifier: MIT */
 /* rpmsg.endpoint{}: declaring an endpoint creates it through its control
- * device, finds its node and opens it (device_decl.c). During a reload a
+ * device, finds its node and opens it (device_decl.c); one declared by
+ * service waits for its announcement inside a task (l_channel.c). During a reload a
  * declaration that matches an endpoint the running generation holds adopts
  * it instead, with its handlers staged until the new generation commits;
  * the end of the reload applies or forgets what the load staged. */
 #include "l_endpoint.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Reads ctrl (or remoteproc), name, src and dst of an endpoint{} spec. */
+/* A service's spec: the name it was announced under; the local name
+ * defaults to it, dst is the announced address, ctrl is any remote's
+ * unless given. */
+static void parse_service(lua_State *L, int spec, struct endpoint_decl *d)
+{
+	size_t len;
+	const char *service = luaL_checklstring(L, -1, &len);
+	if (len == 0 || len > RPMSG_NAME_MAX || strlen(service) != len)
+		luaL_error(L, "rpmsg: service name '%s' must be 1 to %d bytes", service, RPMSG_NAME_MAX);
+	memcpy(d->service, service, len + 1);
+	lua_pop(L, 1);
+	if (lua_getfield(L, spec, "dst") != LUA_TNIL)
+		luaL_error(L, "rpmsg: endpoint{service = '%s'} takes its dst from the announcement: "
+			   "drop dst", service);
+	lua_pop(L, 1);
+	d->ctrl_index = -1;
+	if (lua_getfield(L, spec, "ctrl") != LUA_TNIL) {
+		const char *path = rpmsg_check_device(L, -1, &d->ctrl_index);
+		if (path && (d->ctrl_index = rpmsg_parse_index(path, "rpmsg_ctrl")) < 0)
+			luaL_error(L, "rpmsg: %s is not named rpmsg_ctrlN", path);
+	}
+	lua_getfield(L, spec, "bind");
+	d->bind = lua_toboolean(L, -1);
+	lua_pop(L, 2);
+	/* name and src, checked as for any endpoint, from a table of their own
+	 * (the script's spec is left as it was) */
+	lua_createtable(L, 0, 2);
+	if (lua_getfield(L, spec, "name") == LUA_TNIL) {
+		lua_pop(L, 1);
+		lua_pushstring(L, d->service);
+	}
+	lua_setfield(L, -2, "name");
+	lua_getfield(L, spec, "src");
+	lua_setfield(L, -2, "src");
+	rpmsg_check_info(L, lua_gettop(L), &d->info, RPMSG_ANY);
+	lua_pop(L, 1);
+}
+
+/* Reads ctrl (or remoteproc), name, src and dst of an endpoint{} spec, or
+ * the service it names. */
 static void parse_decl(lua_State *L, int spec, struct endpoint_decl *d)
 {
 	memset(d, 0, sizeof *d);
@@ -20,6 +61,11 @@ static void parse_decl(lua_State *L, int spec, struct endpoint_decl *d)
 			luaL_error(L, "rpmsg: remoteproc name '%s' is too long", name);
 		memcpy(d->rproc, name, len);
 	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, spec, "service") != LUA_TNIL)
+		return parse_service(L, spec, d);
+	lua_pop(L, 1);
+	lua_pushnil(L);   /* parse_decl pops three below */
 	lua_getfield(L, spec, "ctrl");
 	const char *path = rpmsg_check_device(L, -1, &d->ctrl_index);
 	if (path)
@@ -40,6 +86,7 @@ struct decl {
 	int dev_arg;              /* DECL_DEV: the number given, when no path */
 	int dev_index;            /* DECL_DEV: N of rpmsgN either way, -1 if none */
 	struct endpoint_decl create;
+	lua_Integer timeout_ms;   /* a service's wait for its announcement, inside a task */
 	struct lendpoint *match;
 	int match_idx;
 };
@@ -63,6 +110,14 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 		parse_decl(L, spec, &d->create);
 	}
 	lua_pop(L, 1);
+	d->timeout_ms = 5000;   /* a service's wait, inside a task */
+	if (d->kind != DECL_CREATE || !d->create.service[0])
+		return;
+	if (lua_getfield(L, spec, "timeout") != LUA_TNIL) {
+		d->timeout_ms = luaL_checkinteger(L, -1);
+		luaL_argcheck(L, d->timeout_ms >= 0, 1, "timeout must not be negative");
+	}
+	lua_pop(L, 1);
 }
 
 static void find_adoptable(lua_State *L, int idx, void *ctx)
@@ -71,7 +126,7 @@ static void find_adoptable(lua_State *L, int idx, void *ctx)
 	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le || d->match || (!le->ep && !le->down) || (le->ep && le->ep->dead) ||
 	    le->gen != rpmsg_gen_running(le->rt) || le->adopted_gen == rpmsg_gen_loading(le->rt) ||
-	    le->owned != (d->kind == DECL_CREATE))
+	    (le->owned || le->decl.service[0]) != (d->kind == DECL_CREATE))
 		return;
 	const struct rpmsg_ep *ep = le->ep;
 	bool same;
@@ -122,7 +177,45 @@ static void set_handlers_from(lua_State *L, int spec, int idx)
 	}
 }
 
+static int declare(lua_State *L, uint64_t deadline_ms);
+
+static int declare_again(lua_State *L, int status, lua_KContext deadline_ms)
+{
+	(void)status;
+	lua_settop(L, 1);
+	return declare(L, (uint64_t)deadline_ms);
+}
+
+/* A service not announced yet: inside a task, wait for it; else say what
+ * was announced. Returns 0 when the declaration goes on. */
+static int service_not_there(lua_State *L, struct rpmsg_runtime *rt, struct decl *d,
+			     uint64_t deadline_ms)
+{
+	struct rpmsg_channel ch;
+	if (rpmsg_service_find(rt->backend, &d->create, &ch))
+		return 0;
+	rpmsg_channel_wait(L, rt, deadline_ms, (lua_KContext)deadline_ms, declare_again);   /* yields */
+	char list[200];
+	rpmsg_service_announced(rt->backend, list, sizeof list);
+	struct rpmsg_err e;
+	const char *where = d->create.rproc[0] ? " on " : "";
+	if (rpmsg_task_current(L) && d->timeout_ms > 0)
+		rpmsg_fail(&e, ETIMEDOUT, "service '%s'%s%s was not announced within %lld ms (announced: %s)",
+			   d->create.service, where, d->create.rproc, (long long)d->timeout_ms, list);
+	else
+		rpmsg_fail(&e, ENOENT, "service '%s'%s%s is not announced (announced: %s)%s",
+			   d->create.service, where, d->create.rproc, list,
+			   rpmsg_task_current(L) ? "" : "; to wait for it, declare it inside rpmsg.spawn");
+	return rpmsg_push_error(L, &e);
+}
+
 int rpmsg_l_endpoint(lua_State *L)
+{
+	return declare(L, 0);
+}
+
+/* deadline_ms: when a service's wait ends; 0 on the first call. */
+static int declare(lua_State *L, uint64_t deadline_ms)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -131,6 +224,14 @@ int rpmsg_l_endpoint(lua_State *L)
 	if (rpmsg_gen_loading(rt) && adopt(L, rt, &d)) {
 		set_handlers_from(L, 1, lua_gettop(L));
 		return 1;
+	}
+	if (d.kind == DECL_CREATE && d.create.service[0]) {
+		rpmsg_channel_log_notices();
+		if (!deadline_ms)
+			deadline_ms = rpmsg_now_ms() + (uint64_t)d.timeout_ms;
+		int n = service_not_there(L, rt, &d, deadline_ms);
+		if (n)
+			return n;
 	}
 	struct rpmsg_err e;
 	struct rpmsg_ep *ep;
@@ -144,9 +245,12 @@ int rpmsg_l_endpoint(lua_State *L)
 	default:
 		ep = rpmsg_decl_create(rt->backend, &d.create, &e);
 	}
-	bool owned = d.kind == DECL_CREATE;
+	/* A service's node made by the kernel is opened, not ours to destroy,
+	 * yet recovered like any declared endpoint. */
+	bool declared = d.kind == DECL_CREATE;
+	bool owned = declared && (!d.create.service[0] || (ep && ep->created));
 	lua_getfield(L, 1, "recover");
-	bool recover = owned && (lua_isnil(L, -1) || lua_toboolean(L, -1));
+	bool recover = declared && (lua_isnil(L, -1) || lua_toboolean(L, -1));
 	lua_settop(L, 1);
 	if (!ep)
 		return rpmsg_push_error(L, &e);

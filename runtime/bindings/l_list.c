@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* rpmsg.list(): what the runtime's backend has now (control devices and the
- * endpoints under them) and the machine's remoteprocs, for people (`rpmsg-lua
+ * endpoints under them, the channels the remote announced) and the
+ * machine's remoteprocs, for people (`rpmsg-lua
  * list`) and for scripts. Under --sim it lists the simulation. */
 #include "lrpmsg.h"
 #include "remoteproc.h"
@@ -76,6 +77,14 @@ static int list_rproc(const struct rproc *r, void *ctx)
 	return 0;
 }
 
+static int list_channel(const struct rpmsg_channel *ch, void *ctx)
+{
+	lua_State *L = ctx;
+	rpmsg_push_channel(L, ch);
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	return 0;
+}
+
 int rpmsg_l_list(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
@@ -89,5 +98,8 @@ int rpmsg_l_list(lua_State *L)
 	lua_newtable(L);
 	rpmsg_each_rproc(rt->backend, list_rproc, L);
 	lua_setfield(L, -2, "remoteprocs");
+	lua_newtable(L);
+	rpmsg_each_channel(rt->backend, list_channel, L);
+	lua_setfield(L, -2, "channels");
 	return 1;
 }

@@ -253,6 +253,7 @@ static const luaL_Reg functions[] = {
 	{ "spawn", rpmsg_l_spawn },
 	{ "remoteproc", rpmsg_l_remoteproc },
 	{ "list", rpmsg_l_list },
+	{ "on_announce", rpmsg_l_on_announce },
 	{ "sleep", rpmsg_l_sleep },
 	{ "suspend", rpmsg_l_suspend },
 	{ "current", rpmsg_l_current },

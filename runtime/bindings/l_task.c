@@ -121,6 +121,12 @@ static void task_timer_fired(struct loop_timer *timer)
 int rpmsg_task_block(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
 		     void *ctx)
 {
+	return rpmsg_task_block_k(L, t, timeout_ms, fn, ctx, 0, NULL);
+}
+
+int rpmsg_task_block_k(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
+		       void *ctx, lua_KContext kctx, lua_KFunction k)
+{
 	struct rpmsg_err e;
 	t->on_timeout = fn;
 	t->timeout_ctx = ctx;
@@ -128,7 +134,7 @@ int rpmsg_task_block(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_ta
 		t->on_timeout = NULL;
 		return rpmsg_raise(L, &e);
 	}
-	return lua_yield(L, 0);
+	return lua_yieldk(L, 0, kctx, k);
 }
 
 void rpmsg_task_unblock(struct ltask *t)

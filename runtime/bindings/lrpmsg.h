@@ -147,6 +147,10 @@ lua_State *rpmsg_task_thread(struct ltask *t);
  * should resume it. Use as `return rpmsg_task_block(...)`. */
 int rpmsg_task_block(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
 		     void *ctx);
+/* The same, and k(L, LUA_YIELD, kctx) continues the C function when the
+ * task is resumed (with the values given to resume on the stack). */
+int rpmsg_task_block_k(lua_State *L, struct ltask *t, int64_t timeout_ms, rpmsg_task_timeout_fn fn,
+		       void *ctx, lua_KContext kctx, lua_KFunction k);
 /* True while t is blocked in the wait rpmsg_task_block(..., fn, ctx) began:
  * not cancelled, finished, or resumed by anything else since. */
 bool rpmsg_task_waits_in(const struct ltask *t, rpmsg_task_timeout_fn fn, const void *ctx);
@@ -220,6 +224,17 @@ int rpmsg_l_watch(lua_State *L);
 int rpmsg_l_spawn(lua_State *L);
 int rpmsg_l_remoteproc(lua_State *L);
 int rpmsg_l_list(lua_State *L);
+/* Channels (l_channel.c): a channel as a table {name, src, dst, bus, ...};
+ * rpmsg.on_announce(fn). */
+void rpmsg_push_channel(lua_State *L, const struct rpmsg_channel *ch);
+int rpmsg_l_on_announce(lua_State *L);
+/* Inside a task: yields until the channels change or deadline_ms (of
+ * rpmsg_now_ms) passes, then k(L, LUA_YIELD, kctx) runs. Returns 0 without
+ * yielding outside a task, or when nothing can tell of changes. */
+int rpmsg_channel_wait(lua_State *L, struct rpmsg_runtime *rt, uint64_t deadline_ms,
+		       lua_KContext kctx, lua_KFunction k);
+/* Routes the device layer's notices to rpmsg_logf. */
+void rpmsg_channel_log_notices(void);
 int rpmsg_l_sleep(lua_State *L);
 int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);

@@ -115,3 +115,26 @@ int rpmsg_each_rproc(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx)
 {
 	return b->ops->each_rproc ? b->ops->each_rproc(b, fn, ctx) : 0;
 }
+
+int rpmsg_each_channel(struct rpmsg_backend *b, rpmsg_channel_fn fn, void *ctx)
+{
+	return b->ops->each_channel ? b->ops->each_channel(b, fn, ctx) : 0;
+}
+
+int rpmsg_channel_events_open(struct rpmsg_backend *b, struct rpmsg_err *e)
+{
+	if (!b->ops->channel_events)
+		return rpmsg_fail(e, EOPNOTSUPP, "the %s backend does not tell when channels change",
+				  b->ops->name);
+	return b->ops->channel_events(b, e);
+}
+
+bool rpmsg_channel_events_read(struct rpmsg_backend *b, int fd)
+{
+	return b->ops->channel_events_read(b, fd);
+}
+
+void rpmsg_channel_events_close(struct rpmsg_backend *b, int fd)
+{
+	b->ops->channel_events_close(b, fd);
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "channel.h"
 #include "rpmsg_err.h"
 #include "rpmsg_info.h"
 
@@ -87,6 +88,15 @@ struct rpmsg_backend_ops {
 	int (*channel)(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
 		       struct rpmsg_err *e);
 	int (*flow)(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e);
+	/* The channels the remote announced (channel.h), a driver binding
+	 * (kernel only), and an fd that turns readable when they may have
+	 * changed, with its reading and closing. */
+	int (*each_channel)(struct rpmsg_backend *b, rpmsg_channel_fn fn, void *ctx);
+	int (*channel_bind)(struct rpmsg_backend *b, struct rpmsg_channel *ch, const char *driver,
+			    struct rpmsg_err *e);
+	int (*channel_events)(struct rpmsg_backend *b, struct rpmsg_err *e);
+	bool (*channel_events_read)(struct rpmsg_backend *b, int fd);
+	void (*channel_events_close)(struct rpmsg_backend *b, int fd);
 };
 
 struct rpmsg_backend {
@@ -151,6 +161,14 @@ int rpmsg_ep_flow(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err 
 int rpmsg_each_ctrl(struct rpmsg_backend *b, rpmsg_ctrl_fn fn, void *ctx);
 int rpmsg_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endpoint_fn fn, void *ctx);
 int rpmsg_each_rproc(struct rpmsg_backend *b, rpmsg_rproc_fn fn, void *ctx);
+/* The announced channels (none where the backend has no such notion). */
+int rpmsg_each_channel(struct rpmsg_backend *b, rpmsg_channel_fn fn, void *ctx);
+/* An fd that turns readable when the channels may have changed; -errno
+ * (with e) where the backend cannot say. */
+int rpmsg_channel_events_open(struct rpmsg_backend *b, struct rpmsg_err *e);
+/* Drains it: true when a change may have happened. */
+bool rpmsg_channel_events_read(struct rpmsg_backend *b, int fd);
+void rpmsg_channel_events_close(struct rpmsg_backend *b, int fd);
 
 /* Destroys every endpoint this process created on backend b and stops
  * tracking b for the exit (device_exit.c); returns how many it destroyed. */

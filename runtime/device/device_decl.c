@@ -9,6 +9,13 @@
 struct rpmsg_ep *rpmsg_decl_create(struct rpmsg_backend *b, const struct endpoint_decl *d,
 				   struct rpmsg_err *e)
 {
+	struct endpoint_decl via;
+	if (d->service[0]) {   /* its node, or a plain declaration to create */
+		struct rpmsg_ep *node;
+		if (rpmsg_service_resolve(b, d, &node, &via, e) < 0 || node)
+			return node;
+		d = &via;
+	}
 	int ctrl_index = d->ctrl_index;
 	if (d->rproc[0]) {   /* whatever number its control device has today */
 		struct rproc r;
@@ -33,5 +40,6 @@ struct rpmsg_ep *rpmsg_decl_create(struct rpmsg_backend *b, const struct endpoin
 bool rpmsg_decl_equal(const struct endpoint_decl *a, const struct endpoint_decl *b)
 {
 	return a->ctrl_index == b->ctrl_index && strcmp(a->ctrl_path, b->ctrl_path) == 0 &&
-	       strcmp(a->rproc, b->rproc) == 0 && rpmsg_info_equal(&a->info, &b->info);
+	       strcmp(a->rproc, b->rproc) == 0 && strcmp(a->service, b->service) == 0 &&
+	       a->bind == b->bind && rpmsg_info_equal(&a->info, &b->info);
 }

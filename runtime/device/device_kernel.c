@@ -219,6 +219,11 @@ static const struct rpmsg_backend_ops kernel_ops = {
 	.each_rproc = kernel_each_rproc,
 	.channel = kernel_channel,
 	.flow = kernel_flow,
+	.each_channel = rpmsg_kernel_each_channel,   /* channel.c, uevent.c */
+	.channel_bind = rpmsg_kernel_channel_bind,
+	.channel_events = rpmsg_kernel_channel_events,
+	.channel_events_read = rpmsg_kernel_channel_events_read,
+	.channel_events_close = rpmsg_kernel_channel_events_close,
 };
 
 struct rpmsg_backend *rpmsg_kernel_backend(void)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,11 +38,25 @@ struct sim_side {
 	int side;
 };
 
+#define SIM_WATCHERS 4
+
 struct rpmsg_sim {
 	struct sim_side sides[2];
 	struct sim_dev *devs;
 	int next_index;
+	int watchers[2][SIM_WATCHERS];   /* eventfds told when the other side's endpoints change */
 };
+
+/* The endpoints of one side are the channels the other side sees: tell
+ * its watchers that something changed. */
+static void sim_changed(struct rpmsg_sim *sim, int side)
+{
+	uint64_t one = 1;
+	for (int i = 0; i < SIM_WATCHERS; i++)
+		if (sim->watchers[1 - side][i] >= 0 && write(sim->watchers[1 - side][i], &one, sizeof one) < 0) {
+			/* the counter is full: the watcher has a change to read anyway */
+		}
+}
 
 static struct sim_side *side_of(struct rpmsg_backend *b) { return (struct sim_side *)b; }
 
@@ -121,6 +136,7 @@ static int sim_create(struct rpmsg_ctrl *c, const struct rpmsg_info *info, int *
 	d->next = sim->devs;
 	sim->devs = d;
 	*dev_index = d->index;
+	sim_changed(sim, d->side);
 	return 0;
 }
 
@@ -189,6 +205,7 @@ static void free_dev(struct rpmsg_sim *sim, struct sim_dev *d)
 	close(d->fd);
 	if (d->far_fd >= 0)
 		close(d->far_fd);
+	sim_changed(sim, d->side);
 	free(d);
 }
 
@@ -260,6 +277,59 @@ static int sim_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endp
 	return 0;
 }
 
+/* What the other side declared is what a firmware announces: each of its
+ * endpoints is a channel, at its address, with ours once paired. */
+static int sim_each_channel(struct rpmsg_backend *b, rpmsg_channel_fn fn, void *ctx)
+{
+	struct sim_side *s = side_of(b);
+	for (int index = 0; index < s->sim->next_index; index++) {
+		struct sim_dev *d = dev_by_index(s->sim, 1 - s->side, index);
+		if (!d)
+			continue;
+		struct rpmsg_channel ch;
+		memset(&ch, 0, sizeof ch);
+		snprintf(ch.bus, sizeof ch.bus, "sim:%d", index);
+		ch.info = d->info;
+		ch.info.src = d->peer ? d->peer->addr : RPMSG_ANY;
+		ch.info.dst = d->addr;
+		ch.ctrl_index = d->ctrl_index;
+		ch.ctrl_under = -1;
+		int r = fn(&ch, ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int sim_channel_events(struct rpmsg_backend *b, struct rpmsg_err *e)
+{
+	struct sim_side *s = side_of(b);
+	for (int i = 0; i < SIM_WATCHERS; i++)
+		if (s->sim->watchers[s->side][i] < 0) {
+			int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (fd < 0)
+				return rpmsg_fail_errno(e, errno, "eventfd");
+			return s->sim->watchers[s->side][i] = fd;
+		}
+	return rpmsg_fail(e, EMFILE, "the simulation has %d channel watchers already", SIM_WATCHERS);
+}
+
+static bool sim_channel_events_read(struct rpmsg_backend *b, int fd)
+{
+	(void)b;
+	uint64_t v;
+	return read(fd, &v, sizeof v) == sizeof v;
+}
+
+static void sim_channel_events_close(struct rpmsg_backend *b, int fd)
+{
+	struct sim_side *s = side_of(b);
+	for (int i = 0; i < SIM_WATCHERS; i++)
+		if (s->sim->watchers[s->side][i] == fd)
+			s->sim->watchers[s->side][i] = -1;
+	close(fd);
+}
+
 static const struct rpmsg_backend_ops sim_ops = {
 	.name = "sim",
 	.ctrl_open = sim_ctrl_open,
@@ -272,6 +342,10 @@ static const struct rpmsg_backend_ops sim_ops = {
 	.ep_close = sim_ep_close,
 	.each_ctrl = sim_each_ctrl,
 	.each_endpoint = sim_each_endpoint,
+	.each_channel = sim_each_channel,
+	.channel_events = sim_channel_events,
+	.channel_events_read = sim_channel_events_read,
+	.channel_events_close = sim_channel_events_close,
 };
 
 struct rpmsg_sim *rpmsg_sim_new(void)
@@ -283,6 +357,8 @@ struct rpmsg_sim *rpmsg_sim_new(void)
 		sim->sides[i].backend.ops = &sim_ops;
 		sim->sides[i].sim = sim;
 		sim->sides[i].side = i;
+		for (int w = 0; w < SIM_WATCHERS; w++)
+			sim->watchers[i][w] = -1;
 	}
 	return sim;
 }

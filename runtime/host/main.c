@@ -27,6 +27,7 @@ static const char usage[] =
 	"       rpmsg-lua --check SCRIPT\n"
 	"       rpmsg-lua attach PATH\n"
 	"       rpmsg-lua list [--json]\n"
+	"       rpmsg-lua doctor [--json]\n"
 	"\n"
 	"Runs SCRIPT, a Lua 5.4 script using the `rpmsg` module, in one event loop\n"
 	"that dispatches the messages a co-processor sends over RPMsg.\n"
@@ -219,8 +220,9 @@ out:
 	return status;
 }
 
-/* `rpmsg-lua list`: lua/host/list.lua in a state of its own. */
-static int list(int argc, char **argv)
+/* `rpmsg-lua list` and `rpmsg-lua doctor`: lua/host/NAME.lua in a state of
+ * its own. */
+static int tool(const char *name, int argc, char **argv)
 {
 	lua_State *L = luaL_newstate();
 	if (!L) {
@@ -231,7 +233,7 @@ static int list(int argc, char **argv)
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
 	rpmsg_preload_embedded(L, rpmsg_host_embedded);
 	lua_getglobal(L, "require");
-	lua_pushliteral(L, "rpmsg.list");
+	lua_pushfstring(L, "rpmsg.%s", name);
 	int status = lua_pcall(L, 1, 1, 0);
 	if (status == LUA_OK) {
 		lua_getfield(L, -1, "main");
@@ -264,8 +266,8 @@ static void survive_closed_pipes(void)
 int main(int argc, char **argv)
 {
 	survive_closed_pipes();
-	if (argc >= 2 && !strcmp(argv[1], "list"))
-		return list(argc - 2, argv + 2);
+	if (argc >= 2 && (!strcmp(argv[1], "list") || !strcmp(argv[1], "doctor")))
+		return tool(argv[1], argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "attach"))
 		return console_attach(argv[2]);
 	if (argc >= 2 && !strcmp(argv[1], "attach"))

@@ -138,7 +138,7 @@ describe("rpmsg-lua list", function()
     assert.matches("m4%s+offline%s+m4%.elf%s+%-", out)
     status, out = helper.sh(env .. q(helper.bin) .. " list --json")
     assert.equal(0, status)
-    assert.equal('{"ctrls":[{"dev":"/dev/rpmsg_ctrl0","index":0}],' ..
+    assert.equal('{"channels":[],"ctrls":[{"dev":"/dev/rpmsg_ctrl0","index":0}],' ..
       '"endpoints":[{"ctrl":0,"dev":"/dev/rpmsg3","dst":4294967295,"name":"sensor","src":1024}],' ..
       '"remoteprocs":[{"ctrl":0,"firmware":"am64-main-r5f0_0-fw","index":0,"name":"r5f0","state":"running"},' ..
       '{"firmware":"m4.elf","index":1,"name":"m4","state":"offline"}]}\n', out)
