@@ -104,6 +104,7 @@ static const struct kind {
 	{ RPMSG_WATCH_TYPE, rpmsg_watch_register, rpmsg_watch_retire },
 	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire },
 	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL },
+	{ RPMSG_TTY_TYPE, rpmsg_tty_register, rpmsg_tty_retire },
 	{ NULL, NULL, NULL },
 };
 
@@ -267,6 +268,8 @@ static const luaL_Reg functions[] = {
 	{ "spawn", rpmsg_l_spawn },
 	{ "remoteproc", rpmsg_l_remoteproc },
 	{ "list", rpmsg_l_list },
+	{ "open_tty", rpmsg_l_open_tty },
+	{ "tty", rpmsg_l_tty },
 	{ "sleep", rpmsg_l_sleep },
 	{ "suspend", rpmsg_l_suspend },
 	{ "current", rpmsg_l_current },

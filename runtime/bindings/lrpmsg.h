@@ -25,6 +25,7 @@
 #define RPMSG_WATCH_TYPE "rpmsg.watch"
 #define RPMSG_TASK_TYPE "rpmsg.task"
 #define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
+#define RPMSG_TTY_TYPE "rpmsg.tty_fd"
 
 struct rpmsg_runtime {
 	lua_State *L;                 /* the thread callbacks run on */
@@ -96,6 +97,7 @@ void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_re
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_tty_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 /* Calls fn on every anchored object (endpoints, timers, watches). */
 void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
@@ -196,6 +198,7 @@ void rpmsg_timer_register(lua_State *L);
 void rpmsg_watch_register(lua_State *L);
 void rpmsg_task_register(lua_State *L);
 void rpmsg_remoteproc_register(lua_State *L);
+void rpmsg_tty_register(lua_State *L);
 
 int rpmsg_l_open_ctrl(lua_State *L);
 int rpmsg_l_open_endpoint(lua_State *L);
@@ -208,6 +211,9 @@ int rpmsg_l_watch(lua_State *L);
 int rpmsg_l_spawn(lua_State *L);
 int rpmsg_l_remoteproc(lua_State *L);
 int rpmsg_l_list(lua_State *L);
+int rpmsg_l_open_tty(lua_State *L);
+int rpmsg_l_tty(lua_State *L);
+int rpmsg_l_on_remoteproc(lua_State *L);
 int rpmsg_l_sleep(lua_State *L);
 int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);

@@ -87,6 +87,8 @@ struct rpmsg_backend_ops {
 	int (*channel)(struct rpmsg_ctrl *c, const struct rpmsg_info *info, bool create,
 		       struct rpmsg_err *e);
 	int (*flow)(struct rpmsg_ep *ep, int set, bool *enabled, struct rpmsg_err *e);
+	/* A tty for rpmsg.tty{} (tty.c); NULL: open the file itself. */
+	int (*tty_open)(struct rpmsg_backend *b, const char *path, struct rpmsg_err *e);
 };
 
 struct rpmsg_backend {

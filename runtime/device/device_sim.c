@@ -37,10 +37,21 @@ struct sim_side {
 	int side;
 };
 
+/* A simulated tty (rpmsg.tty{} under --sim): a pty pair per path, whose
+ * slave is the host's side (a real tty, as /dev/ttyRPMSGN is) and whose
+ * master is the firmware's. */
+struct sim_tty {
+	struct sim_tty *next;
+	char path[128];
+	char pts[64];         /* the slave's node: the host side opens it */
+	int master;           /* kept until the firmware takes it; -1 after */
+};
+
 struct rpmsg_sim {
 	struct sim_side sides[2];
 	struct sim_dev *devs;
 	int next_index;
+	struct sim_tty *ttys;
 };
 
 static struct sim_side *side_of(struct rpmsg_backend *b) { return (struct sim_side *)b; }
@@ -260,6 +271,59 @@ static int sim_each_endpoint(struct rpmsg_backend *b, int ctrl_index, rpmsg_endp
 	return 0;
 }
 
+static int sim_new_pty(struct sim_tty *t, struct rpmsg_err *e)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return rpmsg_fail_errno(e, errno, "simulated tty %s: posix_openpt", t->path);
+	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, t->pts, sizeof t->pts) != 0 ||
+	    fcntl(m, F_SETFL, O_NONBLOCK) < 0) {
+		int err = errno;
+		close(m);
+		return rpmsg_fail_errno(e, err, "simulated tty %s: pty", t->path);
+	}
+	t->master = m;
+	return 0;
+}
+
+/* The first side to open a path makes its pty pair; the firmware takes
+ * the master (a new pair if it took the last one: it closed and opens
+ * again, so the host's side hangs up and recovers onto the new one), the
+ * host opens the slave by name (ENOENT while the firmware's side is gone). */
+static int sim_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_err *e)
+{
+	struct sim_side *s = side_of(b);
+	struct sim_tty *t = s->sim->ttys;
+	while (t && strcmp(t->path, path) != 0)
+		t = t->next;
+	bool fresh = !t;
+	if (fresh) {
+		if (!(t = calloc(1, sizeof *t)))
+			return rpmsg_fail(e, ENOMEM, "out of memory");
+		snprintf(t->path, sizeof t->path, "%s", path);
+		t->master = -1;
+	}
+	int r = 0;
+	if ((fresh || (s->side == RPMSG_SIM_REMOTE && t->master < 0)) && (r = sim_new_pty(t, e)) < 0) {
+		if (fresh)
+			free(t);
+		return r;
+	}
+	if (fresh) {
+		t->next = s->sim->ttys;
+		s->sim->ttys = t;
+	}
+	if (s->side == RPMSG_SIM_REMOTE) {
+		int m = t->master;
+		t->master = -1;
+		return m;
+	}
+	int fd = open(t->pts, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return rpmsg_fail_errno(e, errno, "open simulated tty %s (%s)", path, t->pts);
+	return fd;
+}
+
 static const struct rpmsg_backend_ops sim_ops = {
 	.name = "sim",
 	.ctrl_open = sim_ctrl_open,
@@ -272,6 +336,7 @@ static const struct rpmsg_backend_ops sim_ops = {
 	.ep_close = sim_ep_close,
 	.each_ctrl = sim_each_ctrl,
 	.each_endpoint = sim_each_endpoint,
+	.tty_open = sim_tty_open,
 };
 
 struct rpmsg_sim *rpmsg_sim_new(void)
@@ -300,5 +365,12 @@ void rpmsg_sim_free(struct rpmsg_sim *sim)
 		rpmsg_destroy_created(&sim->sides[i].backend);
 	while (sim->devs)
 		unlink_dev(sim, sim->devs);
+	while (sim->ttys) {
+		struct sim_tty *t = sim->ttys;
+		sim->ttys = t->next;
+		if (t->master >= 0)
+			close(t->master);
+		free(t);
+	}
 	free(sim);
 }
