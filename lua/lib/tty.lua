@@ -304,12 +304,11 @@ function Tty.receive(self, timeout)
   if not task then error("rpmsg.tty: receive must be called inside rpmsg.spawn: it waits", 2) end
   s.waiters[#s.waiters + 1] = task
   local msg, err, code = rpmsg.suspend(timeout)
-  if msg == nil then
-    for i, t in ipairs(s.waiters) do
-      if t == task then table.remove(s.waiters, i) break end
-    end
+  if msg ~= nil then return msg end
+  for i, t in ipairs(s.waiters) do
+    if t == task then table.remove(s.waiters, i) break end
   end
-  return msg, err, code
+  return nil, err, code
 end
 
 function Tty.close(self)

@@ -66,7 +66,7 @@ int rpmsg_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_err *
 		fstat(fd, &st);
 		close(fd);
 		return rpmsg_fail(e, ENOTTY, "%s is %s, not a tty", path,
-				  S_ISCHR(st.st_mode) ? "a character device that is no tty"
+				  S_ISCHR(st.st_mode) ? "a character device"
 						      : rpmsg_file_kind(st.st_mode));
 	}
 	if (rpmsg_tty_make_raw(fd, path, e) < 0) {
