@@ -105,6 +105,7 @@ static const struct kind {
 	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire },
 	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL },
 	{ RPMSG_TTY_TYPE, rpmsg_tty_register, rpmsg_tty_retire },
+	{ RPMSG_RPROC_EVENTS_TYPE, rpmsg_rproc_events_register, rpmsg_rproc_events_retire },
 	{ NULL, NULL, NULL },
 };
 
@@ -270,6 +271,8 @@ static const luaL_Reg functions[] = {
 	{ "list", rpmsg_l_list },
 	{ "open_tty", rpmsg_l_open_tty },
 	{ "tty", rpmsg_l_tty },
+	{ "on_remoteproc", rpmsg_l_on_remoteproc },
+	{ "open_remoteproc_events", rpmsg_l_open_rproc_events },
 	{ "sleep", rpmsg_l_sleep },
 	{ "suspend", rpmsg_l_suspend },
 	{ "current", rpmsg_l_current },

@@ -155,27 +155,10 @@ void rpmsg_tty_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpms
 		tty_shut(L, t);
 }
 
-/* rpmsg.tty{...}: the Lua module rpmsg.tty (lua/lib/tty.lua), loaded once. */
+/* rpmsg.tty{...}: the Lua module rpmsg.tty (lua/lib/tty.lua). */
 int rpmsg_l_tty(lua_State *L)
 {
-	int n = lua_gettop(L);
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	if (lua_getfield(L, -1, "rpmsg.tty") == LUA_TNIL) {
-		lua_pop(L, 1);
-		luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-		if (lua_getfield(L, -1, "rpmsg.tty") != LUA_TFUNCTION)
-			return luaL_error(L, "rpmsg: the module rpmsg.tty is missing");
-		lua_pushliteral(L, "rpmsg.tty");
-		lua_call(L, 1, 1);
-		lua_remove(L, -2);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, "rpmsg.tty");
-	}
-	lua_getfield(L, -1, "new");
-	for (int i = 1; i <= n; i++)
-		lua_pushvalue(L, i);
-	lua_call(L, n, LUA_MULTRET);
-	return lua_gettop(L) - n - 2;
+	return rpmsg_call_lib(L, "rpmsg.tty", "new");
 }
 
 void rpmsg_tty_register(lua_State *L)

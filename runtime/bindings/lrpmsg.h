@@ -26,6 +26,7 @@
 #define RPMSG_TASK_TYPE "rpmsg.task"
 #define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
 #define RPMSG_TTY_TYPE "rpmsg.tty_fd"
+#define RPMSG_RPROC_EVENTS_TYPE "rpmsg.remoteproc_events"
 
 struct rpmsg_runtime {
 	lua_State *L;                 /* the thread callbacks run on */
@@ -98,6 +99,7 @@ void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_tty_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_rproc_events_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 /* Calls fn on every anchored object (endpoints, timers, watches). */
 void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
@@ -199,6 +201,7 @@ void rpmsg_watch_register(lua_State *L);
 void rpmsg_task_register(lua_State *L);
 void rpmsg_remoteproc_register(lua_State *L);
 void rpmsg_tty_register(lua_State *L);
+void rpmsg_rproc_events_register(lua_State *L);
 
 int rpmsg_l_open_ctrl(lua_State *L);
 int rpmsg_l_open_endpoint(lua_State *L);
@@ -214,11 +217,18 @@ int rpmsg_l_list(lua_State *L);
 int rpmsg_l_open_tty(lua_State *L);
 int rpmsg_l_tty(lua_State *L);
 int rpmsg_l_on_remoteproc(lua_State *L);
+int rpmsg_l_open_rproc_events(lua_State *L);
 int rpmsg_l_sleep(lua_State *L);
 int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
+
+/* Calls function fn of the embedded Lua library module `module` (loaded
+ * once, as require would) with every argument on the stack; returns its
+ * results (l_lib.c). For the calls written in Lua: rpmsg.tty{},
+ * r:trace(), rpmsg.on_remoteproc(). */
+int rpmsg_call_lib(lua_State *L, const char *module, const char *fn);
 
 /* Keeps the value at idx alive until rpmsg_unanchor (endpoints and timers
  * the loop points at must not be collected under it). */
