@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 struct sim_dev {
@@ -39,12 +42,14 @@ struct sim_side {
 
 /* A simulated tty (rpmsg.tty{} under --sim): a pty pair per path, whose
  * slave is the host's side (a real tty, as /dev/ttyRPMSGN is) and whose
- * master is the firmware's. */
+ * master is the firmware's. The slave is kept open here and handed out as
+ * dups: opening /dev/pts/N again by name could reach another process's pty
+ * once the number is reused. */
 struct sim_tty {
 	struct sim_tty *next;
 	char path[128];
-	char pts[64];         /* the slave's node: the host side opens it */
 	int master;           /* kept until the firmware takes it; -1 after */
+	int slave;            /* the host's side, dup'd for each open */
 };
 
 struct rpmsg_sim {
@@ -276,20 +281,31 @@ static int sim_new_pty(struct sim_tty *t, struct rpmsg_err *e)
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return rpmsg_fail_errno(e, errno, "simulated tty %s: posix_openpt", t->path);
-	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, t->pts, sizeof t->pts) != 0 ||
-	    fcntl(m, F_SETFL, O_NONBLOCK) < 0) {
+	int sl = -1;
+	if (grantpt(m) < 0 || unlockpt(m) < 0 || fcntl(m, F_SETFL, O_NONBLOCK) < 0 ||
+	    (sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		int err = errno;
 		close(m);
 		return rpmsg_fail_errno(e, err, "simulated tty %s: pty", t->path);
 	}
+	if (t->slave >= 0)
+		close(t->slave);
 	t->master = m;
+	t->slave = sl;
 	return 0;
+}
+
+/* The firmware closed its master: the kept slave has hung up. */
+static bool sim_tty_hung_up(const struct sim_tty *t)
+{
+	struct pollfd p = { .fd = t->slave, .events = POLLIN };
+	return t->slave < 0 || (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP));
 }
 
 /* The first side to open a path makes its pty pair; the firmware takes
  * the master (a new pair if it took the last one: it closed and opens
- * again, so the host's side hangs up and recovers onto the new one), the
- * host opens the slave by name (ENOENT while the firmware's side is gone). */
+ * again, so the host's side hangs up and recovers onto the new one); the
+ * host gets a dup of the slave (ENOENT while the firmware's side is gone). */
 static int sim_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_err *e)
 {
 	struct sim_side *s = side_of(b);
@@ -301,7 +317,7 @@ static int sim_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_
 		if (!(t = calloc(1, sizeof *t)))
 			return rpmsg_fail(e, ENOMEM, "out of memory");
 		snprintf(t->path, sizeof t->path, "%s", path);
-		t->master = -1;
+		t->master = t->slave = -1;
 	}
 	int r = 0;
 	if ((fresh || (s->side == RPMSG_SIM_REMOTE && t->master < 0)) && (r = sim_new_pty(t, e)) < 0) {
@@ -318,9 +334,11 @@ static int sim_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_
 		t->master = -1;
 		return m;
 	}
-	int fd = open(t->pts, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (t->master < 0 && sim_tty_hung_up(t))
+		return rpmsg_fail(e, ENOENT, "open simulated tty %s: the firmware's side is closed", path);
+	int fd = fcntl(t->slave, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return rpmsg_fail_errno(e, errno, "open simulated tty %s (%s)", path, t->pts);
+		return rpmsg_fail_errno(e, errno, "open simulated tty %s", path);
 	return fd;
 }
 
@@ -370,6 +388,8 @@ void rpmsg_sim_free(struct rpmsg_sim *sim)
 		sim->ttys = t->next;
 		if (t->master >= 0)
 			close(t->master);
+		if (t->slave >= 0)
+			close(t->slave);
 		free(t);
 	}
 	free(sim);

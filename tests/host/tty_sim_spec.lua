@@ -148,3 +148,50 @@ describe("rpmsg.tty under --sim", function()
     assert.matches("on_message of tty /dev/ttyRPMSG0: [^\n]*boom", err)
   end)
 end)
+
+describe("rpmsg.tty across a reload", function()
+  it("the new generation's tty takes over: no message lost, the old fd closed, a failed reload changes nothing", function()
+    local status, out, err = run([[
+      local rpmsg = require "rpmsg"
+      local s = rpmsg.state
+      s.gen = (s.gen or 0) + 1
+      s.got = s.got or {}
+      s.step = s.step or 0
+      if s.gen == 3 then error("this reload fails") end
+      local t = assert(rpmsg.tty{path = "/dev/ttyRPMSG0", framing = "cobs"})
+      local gen = s.gen
+      t.on_message = function(m) s.got[#s.got + 1] = gen .. ":" .. m end
+      local function fds()   -- of this process (ls's own /proc/self is another)
+        local f = io.open("/proc/self/stat")
+        local pid = f:read("n")
+        f:close()
+        local n = 0
+        for _ in io.popen("ls /proc/" .. pid .. "/fd"):lines() do n = n + 1 end
+        return n
+      end
+      local function step()
+        s.step = s.step + 1
+        if s.step == 1 then s.fds = fds() end   -- the host's own are open by now
+        if s.step > 5 then
+          print(table.concat(s.got, " "))
+          print(fds() - s.fds)
+          return rpmsg.stop()
+        end
+        assert(t:send("m" .. s.step))
+        -- a reload that succeeds cancels this generation's timers; after
+        -- one that fails, the next step still comes
+        if s.step < 4 then rpmsg.after(40, rpmsg.reload) end
+        rpmsg.after(80, step)
+      end
+      rpmsg.after(40, step)
+    ]])
+    assert.equal(0, status, err)
+    -- m1 to generation 1, m2 to 2; the reload to 3 fails, so 2 keeps m3;
+    -- the next reload makes 4, which gets m4 and m5
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equal("1:m1 2:m2 2:m3 4:m4 4:m5", lines[1])
+    assert.equal("0", lines[2], "fds left open by retired generations")
+    assert.matches("this reload fails", err, 1, true)
+  end)
+end)
