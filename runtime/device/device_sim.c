@@ -42,9 +42,9 @@ struct sim_side {
 
 /* A simulated tty (rpmsg.tty{} under --sim): a pty pair per path, whose
  * slave is the host's side (a real tty, as /dev/ttyRPMSGN is) and whose
- * master is the firmware's. The slave is kept open here and handed out as
- * dups: opening /dev/pts/N again by name could reach another process's pty
- * once the number is reused. */
+ * master is the firmware's. The slave is kept open here and opened again
+ * through /proc/self/fd for each host open: opening /dev/pts/N by name
+ * could reach another process's pty once the number is reused. */
 struct sim_tty {
 	struct sim_tty *next;
 	char path[128];
@@ -305,7 +305,7 @@ static bool sim_tty_hung_up(const struct sim_tty *t)
 /* The first side to open a path makes its pty pair; the firmware takes
  * the master (a new pair if it took the last one: it closed and opens
  * again, so the host's side hangs up and recovers onto the new one); the
- * host gets a dup of the slave (ENOENT while the firmware's side is gone). */
+ * host opens the kept slave again (ENOENT while the firmware's side is gone). */
 static int sim_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_err *e)
 {
 	struct sim_side *s = side_of(b);
@@ -336,9 +336,14 @@ static int sim_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_
 	}
 	if (t->master < 0 && sim_tty_hung_up(t))
 		return rpmsg_fail(e, ENOENT, "open simulated tty %s: the firmware's side is closed", path);
-	int fd = fcntl(t->slave, F_DUPFD_CLOEXEC, 0);
+	/* A new open of the kept slave (its own file description, as each
+	 * open of /dev/ttyRPMSGN has): a dup would share one, and epoll keeps
+	 * watching a closed fd whose description another fd still holds. */
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", t->slave);
+	int fd = open(self, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return rpmsg_fail_errno(e, errno, "open simulated tty %s", path);
+		return rpmsg_fail_errno(e, errno, "open simulated tty %s (%s)", path, self);
 	return fd;
 }
 

@@ -190,7 +190,7 @@ describe("rpmsg.tty across a reload", function()
     -- the next reload makes 4, which gets m4 and m5
     local lines = {}
     for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
-    assert.equal("1:m1 2:m2 2:m3 4:m4 4:m5", lines[1])
+    assert.equal("1:m1 2:m2 2:m3 4:m4 4:m5", lines[1], err)
     assert.equal("0", lines[2], "fds left open by retired generations")
     assert.matches("this reload fails", err, 1, true)
   end)
