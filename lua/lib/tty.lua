@@ -26,7 +26,7 @@ local M = {}
 M.DEFAULT_MAX = 4096
 M.QUEUE_LIMIT = 256            -- messages no one took yet
 M.SEND_LIMIT = 64 * 1024       -- bytes waiting for the tty to take them
-local MAX_BACKOFF_MS = 1000
+local MAX_BACKOFF_MS = 5000
 
 -- ---- framing ---------------------------------------------------------------
 
@@ -198,6 +198,12 @@ local function stop_io(s)
   if s.wwatch then s.wwatch:cancel(); s.wwatch = nil end
 end
 
+local function stop_waiting(s)
+  if s.retry then s.retry:cancel(); s.retry = nil end
+  if s.uwatch then s.uwatch:cancel(); s.uwatch = nil end
+  if s.uevents then s.uevents:close(); s.uevents = nil end
+end
+
 local start_io, reopen
 
 -- The tty went (hung up) or was closed: on_close once, waiters told, and a
@@ -216,8 +222,23 @@ local function went(s, reason, recover)
   for _, task in ipairs(waiters) do task:wake(nil, ("tty closed (%s)"):format(reason), "EPIPE") end
   call(s, "on_close", reason, s.proxy)
   if recover then
+    -- The kernel announces the new ttyRPMSG (a uevent for a device under
+    -- the remoteproc) once its node is in /dev: try then. The timer, its
+    -- backoff growing to 5 s, is for what no uevent announces (a node
+    -- whose permissions udev sets a moment later, a simulated tty).
     s.backoff = 20
     s.retry = rpmsg.after(s.backoff, function() reopen(s) end)
+    local ev = rpmsg.open_remoteproc_events()
+    if ev then
+      s.uevents = ev
+      s.uwatch = rpmsg.watch(ev.uevent_fd, function()
+        if ev:read_uevents() and s.down then
+          if s.retry then s.retry:cancel() end
+          s.backoff = 20
+          reopen(s)
+        end
+      end)
+    end
   end
 end
 
@@ -274,6 +295,7 @@ function reopen(s)
     s.retry = rpmsg.after(s.backoff, function() reopen(s) end)
     return
   end
+  stop_waiting(s)
   s.fd, s.down = fd, false
   s.path = fd.path
   start_io(s)
@@ -314,7 +336,7 @@ end
 function Tty.close(self)
   local s = state[self]
   if s.closed then return true end
-  if s.retry then s.retry:cancel(); s.retry = nil end
+  stop_waiting(s)
   if s.fd then flush(s) end
   if s.closed then return true end   -- the flush found it hung up
   s.recover = false

@@ -115,6 +115,28 @@ describe("kernel: rpmsg.tty on /dev/ttyRPMSG0", function()
     assert.same({"close remote gone", "open", "close remote gone", "open"}, events)
   end)
 
+  it("comes back when the kernel announces the new tty, not at the next retry", function()
+    local t = track(assert(rpmsg.tty{path = "/dev/ttyRPMSG0", framing = "line"}))
+    local closed_at, opened_at
+    t.on_close = function() closed_at = rpmsg.now() end
+    t.on_open = function() opened_at = rpmsg.now() end
+    local r = assert(rpmsg.remoteproc(RPROC))
+    local started_at
+    helper.run_task(rpmsg, function()
+      assert(r:stop())
+      assert(helper.wait_for(rpmsg, function() return closed_at end), "no on_close")
+      -- down 3 s: the retry timer's backoff has grown past 2 s by now
+      rpmsg.sleep(3000)
+      started_at = rpmsg.now()
+      assert(r:start())
+      assert(helper.wait_for(rpmsg, function() return opened_at end), "no on_open")
+      assert(t:send("quick"))
+      assert.equal("quick", t:receive(3000))
+    end)
+    local delay = opened_at - started_at
+    assert(delay < 1000, ("on_open came %d ms after the start: the uevent did not wake it"):format(delay))
+  end)
+
   it("refuses a device that is not a tty, naming it", function()
     local t, err, code = rpmsg.tty{path = "/dev/rpmsg_ctrl0"}
     assert.is_nil(t)
