@@ -66,9 +66,13 @@ function M.cobs_decode(f)
 end
 
 -- A decoder: feed(chunk) calls emit(msg) per message and fail(err) per
--- broken one, in stream order.
-local function delimited(delim, decode, what, max, emit, fail)
+-- broken one, in stream order. A message may be max bytes; its frame
+-- (delimiter excluded) frame_max, which holds the framing's overhead.
+local function delimited(delim, decode, what, frame_max, max, emit, fail)
   local buf, skipping = "", false
+  local function over(n)
+    return ("%s of %d bytes is over the limit of %d bytes: dropped"):format(what, n, max)
+  end
   return function(chunk)
     buf = buf .. chunk
     local start = 1
@@ -79,15 +83,17 @@ local function delimited(delim, decode, what, max, emit, fail)
       start = d + 1
       if skipping then
         skipping = false
-      elseif #frame > max then
-        fail(("%s of %d bytes is over the limit of %d bytes: dropped"):format(what, #frame, max))
+      elseif #frame > frame_max then   -- its message would be over max too
+        fail(("%s over the limit of %d bytes: dropped"):format(what, max))
       else
         local msg, err = decode(frame)
-        if msg then emit(msg) elseif err then fail(err .. ": dropped") end
+        if msg and #msg > max then fail(over(#msg))
+        elseif msg then emit(msg)
+        elseif err then fail(err .. ": dropped") end
       end
     end
     buf = buf:sub(start)
-    if #buf > max then
+    if #buf > frame_max then
       if not skipping then
         fail(("%s over the limit of %d bytes: dropped up to the next delimiter"):format(what, max))
         skipping = true
@@ -107,7 +113,7 @@ local framings = {
       return delimited("\n", function(l)
         if l:sub(-1) == "\r" then l = l:sub(1, -2) end
         return l
-      end, "line", max, emit, fail)
+      end, "line", max + 1, max, emit, fail)   -- + the "\r" of a CRLF
     end,
     encode = function(msg)
       if msg:find("\n", 1, true) then
@@ -121,7 +127,7 @@ local framings = {
       return delimited("\0", function(f)
         if f == "" then return nil end   -- 0 0: an empty gap some senders put between frames
         return M.cobs_decode(f)
-      end, "COBS frame", max, emit, fail)
+      end, "COBS frame", max + max // 254 + 1, max, emit, fail)   -- + COBS's overhead
     end,
     encode = function(msg) return M.cobs_encode(msg) .. "\0" end,
   },
