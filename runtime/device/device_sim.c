@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -281,9 +280,13 @@ static int sim_new_pty(struct sim_tty *t, struct rpmsg_err *e)
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return rpmsg_fail_errno(e, errno, "simulated tty %s: posix_openpt", t->path);
+	/* By name, while our master holds the number: no other pty can have
+	 * it now (later it could, hence the kept slave). */
+	char pts[64];
 	int sl = -1;
 	if (grantpt(m) < 0 || unlockpt(m) < 0 || fcntl(m, F_SETFL, O_NONBLOCK) < 0 ||
-	    (sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+	    ptsname_r(m, pts, sizeof pts) != 0 ||
+	    (sl = open(pts, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		int err = errno;
 		close(m);
 		return rpmsg_fail_errno(e, err, "simulated tty %s: pty", t->path);
