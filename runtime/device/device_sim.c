@@ -17,7 +17,6 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <unistd.h>
 
 struct sim_dev {
