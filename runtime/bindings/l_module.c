@@ -115,6 +115,8 @@ static const struct kind {
 	{ RPMSG_WATCH_TYPE, rpmsg_watch_register, rpmsg_watch_retire },
 	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire },
 	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL },
+	{ RPMSG_TTY_TYPE, rpmsg_tty_register, rpmsg_tty_retire },
+	{ RPMSG_RPROC_EVENTS_TYPE, rpmsg_rproc_events_register, rpmsg_rproc_events_retire },
 	{ NULL, NULL, NULL },
 };
 
@@ -254,6 +256,10 @@ static const luaL_Reg functions[] = {
 	{ "remoteproc", rpmsg_l_remoteproc },
 	{ "list", rpmsg_l_list },
 	{ "on_announce", rpmsg_l_on_announce },
+	{ "open_tty", rpmsg_l_open_tty },
+	{ "tty", rpmsg_l_tty },
+	{ "on_remoteproc", rpmsg_l_on_remoteproc },
+	{ "open_remoteproc_events", rpmsg_l_open_rproc_events },
 	{ "sleep", rpmsg_l_sleep },
 	{ "suspend", rpmsg_l_suspend },
 	{ "current", rpmsg_l_current },

@@ -23,6 +23,8 @@
 #define RPMSG_WATCH_TYPE "rpmsg.watch"
 #define RPMSG_TASK_TYPE "rpmsg.task"
 #define RPMSG_RPROC_TYPE "rpmsg.remoteproc"
+#define RPMSG_TTY_TYPE "rpmsg.tty_fd"
+#define RPMSG_RPROC_EVENTS_TYPE "rpmsg.remoteproc_events"
 
 /* One per Lua state, made and ended by l_module.c. Its own: the loop, the
  * backend, rpmsg.run's state and the counters. Every other concern keeps
@@ -105,6 +107,8 @@ void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_re
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_tty_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+void rpmsg_rproc_events_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 /* Calls fn on every anchored object (endpoints, timers, watches). */
 void rpmsg_each_anchored(lua_State *L, void (*fn)(lua_State *L, int idx, void *ctx), void *ctx);
@@ -212,6 +216,8 @@ void rpmsg_timer_register(lua_State *L);
 void rpmsg_watch_register(lua_State *L);
 void rpmsg_task_register(lua_State *L);
 void rpmsg_remoteproc_register(lua_State *L);
+void rpmsg_tty_register(lua_State *L);
+void rpmsg_rproc_events_register(lua_State *L);
 
 int rpmsg_l_open_ctrl(lua_State *L);
 int rpmsg_l_open_endpoint(lua_State *L);
@@ -235,12 +241,22 @@ int rpmsg_channel_wait(lua_State *L, struct rpmsg_runtime *rt, uint64_t deadline
 		       lua_KContext kctx, lua_KFunction k);
 /* Routes the device layer's notices to rpmsg_logf. */
 void rpmsg_channel_log_notices(void);
+int rpmsg_l_open_tty(lua_State *L);
+int rpmsg_l_tty(lua_State *L);
+int rpmsg_l_on_remoteproc(lua_State *L);
+int rpmsg_l_open_rproc_events(lua_State *L);
 int rpmsg_l_sleep(lua_State *L);
 int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
 int rpmsg_l_crc32(lua_State *L);
+
+/* Calls function fn of the embedded Lua library module `module` (loaded
+ * once, as require would) with every argument on the stack; returns its
+ * results (l_lib.c). For the calls written in Lua: rpmsg.tty{},
+ * r:trace(), rpmsg.on_remoteproc(). */
+int rpmsg_call_lib(lua_State *L, const char *module, const char *fn);
 
 /* Keeps the value at idx alive until rpmsg_unanchor (endpoints and timers
  * the loop points at must not be collected under it). */

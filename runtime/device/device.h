@@ -97,6 +97,8 @@ struct rpmsg_backend_ops {
 	int (*channel_events)(struct rpmsg_backend *b, struct rpmsg_err *e);
 	bool (*channel_events_read)(struct rpmsg_backend *b, int fd);
 	void (*channel_events_close)(struct rpmsg_backend *b, int fd);
+	/* A tty for rpmsg.tty{} (tty.c); NULL: open the file itself. */
+	int (*tty_open)(struct rpmsg_backend *b, const char *path, struct rpmsg_err *e);
 };
 
 struct rpmsg_backend {

@@ -27,6 +27,27 @@ int rproc_start(const struct rproc *r, struct rpmsg_err *e);
 /* The index of the rpmsg_ctrlN whose device lives under this remoteproc, or
  * -ENODEV while it has none (stopped). */
 int rproc_ctrl_index(const struct rproc *r, struct rpmsg_err *e);
+/* For a core a bootloader started: attach writes "start" to a detached
+ * core (the kernel attaches instead of loading firmware), detach writes
+ * "detach" to an attached one (it keeps running, Linux lets go). Either
+ * refuses any other state first, naming it. (remoteproc_ops.c) */
+int rproc_attach(const struct rproc *r, struct rpmsg_err *e);
+int rproc_detach(const struct rproc *r, struct rpmsg_err *e);
+/* The devcoredump the kernel made for this core's last crash (with
+ * coredump "enabled" or "inline"): the path of its `data` into path, or
+ * -ENOENT. */
+int rproc_dump_find(const struct rproc *r, char *path, size_t cap, struct rpmsg_err *e);
+/* Reads it to the end, in chunks to sink, then frees it (a write to data),
+ * which lets an "inline" recovery go on. Returns the byte count. */
+long long rproc_dump_read(const char *path, int (*sink)(const void *buf, size_t len, void *ctx),
+			  void *ctx, struct rpmsg_err *e);
+/* debugfs remoteproc/remoteprocN/traceK (RPMSG_DEBUGFS_ROOT, else
+ * /sys/kernel/debug) into path. */
+void rproc_trace_path(const struct rproc *r, int k, char *path, size_t cap);
+/* The text of that trace buffer now (up to its first NUL, as the kernel
+ * gives it), into a malloc'd *text; -errno naming the file. */
+int rproc_trace_read(const struct rproc *r, int k, char **text, size_t *len, struct rpmsg_err *e);
+
 /* Calls fn for each remoteproc until it returns nonzero. */
 int rproc_each(int (*fn)(const struct rproc *r, void *ctx), void *ctx);
 

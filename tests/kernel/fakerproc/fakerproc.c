@@ -33,9 +33,24 @@
  *   last_src    (read only) the source address of the host's last message.
  *   vring_num   descriptors per vring (load time only; default 256 as on
  *               most boards; virtio_rpmsg_bus then uses 256 TX buffers).
+ *   start_detached=1  (load time) the core is already running when the
+ *               module loads, as if a bootloader had started it: the rproc
+ *               registers in the "detached" state, without auto boot, and
+ *               writing "start" attaches to it (rproc_ops attach, with the
+ *               resource table the "firmware" left in its memory); an
+ *               attached core can be detached again (rproc_ops detach).
+ *   trace_line=TEXT   (write only) the firmware prints TEXT as a line of
+ *               its trace buffer.
+ *
+ * The firmware also keeps a trace buffer (a RSC_TRACE resource, so
+ * debugfs remoteproc/remoteprocN/trace0 exists): it logs its start,
+ * announcements, attach, detach, crash, and the trace_line knob.  The
+ * buffer is also the one coredump segment (the core's "memory"), so a
+ * crash with coredump enabled leaves a devcoredump holding the trace.
  */
 
 #include <linux/delay.h>
+#include <linux/elf.h>
 #include <linux/firmware.h>
 #include <linux/io.h>
 #include <linux/module.h>
@@ -44,6 +59,7 @@
 #include <linux/remoteproc.h>
 #include <linux/rpmsg/ns.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
@@ -69,14 +85,22 @@ struct fw_rpmsg_hdr {
 	u8 data[];
 } __packed;
 
-/* The resource table the "firmware" carries: one vdev with two vrings. */
+/* The resource table the "firmware" carries: one vdev with two vrings,
+ * and a trace buffer. */
 struct fw_rsc_table {
 	struct resource_table hdr;
-	u32 offset[1];
+	u32 offset[2];
 	struct fw_rsc_hdr vdev_hdr;
 	struct fw_rsc_vdev vdev;
 	struct fw_rsc_vdev_vring vring[2];
+	struct fw_rsc_hdr trace_hdr;
+	struct fw_rsc_trace trace;
 } __packed;
+
+/* The trace buffer's device address, as the firmware sees it; da_to_va
+ * maps it to fw_trace. */
+#define TRACE_DA	0x10000000
+#define TRACE_LEN	4096
 
 /* The services announced at start.  Addresses are the firmware's own. */
 static const struct {
@@ -93,6 +117,10 @@ enum { RX = 0, TX = 1 };	/* vring 0: host receives; vring 1: host sends */
 static int vring_num = 256;
 module_param(vring_num, int, 0444);
 MODULE_PARM_DESC(vring_num, "descriptors per vring, a power of 2 (default 256)");
+
+static bool start_detached;
+module_param(start_detached, bool, 0444);
+MODULE_PARM_DESC(start_detached, "load time: the core runs already (a bootloader started it): attach, don't boot");
 
 static int delay_ms;
 module_param(delay_ms, int, 0644);
@@ -118,7 +146,44 @@ static struct {
 	struct vring vr[2];
 	bool vr_ready;
 	u16 last_avail[2];		/* next avail entry we will take */
+
+	spinlock_t trace_lock;
+	char trace[TRACE_LEN];		/* the firmware's log: NUL-terminated text */
+	size_t trace_len;
 } fw;
+
+/* ---- the firmware's trace buffer ------------------------------------------ */
+
+/* Appends a line; a full buffer starts over, as a small firmware's would. */
+static __printf(1, 2) void fw_trace(const char *fmt, ...)
+{
+	char line[160];
+	unsigned long flags;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vscnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	line[n++] = '\n';
+	spin_lock_irqsave(&fw.trace_lock, flags);
+	if (fw.trace_len + n >= TRACE_LEN)
+		fw.trace_len = 0;
+	memcpy(fw.trace + fw.trace_len, line, n);
+	fw.trace_len += n;
+	fw.trace[fw.trace_len] = '\0';
+	spin_unlock_irqrestore(&fw.trace_lock, flags);
+}
+
+static void fw_trace_clear(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&fw.trace_lock, flags);
+	fw.trace_len = 0;
+	fw.trace[0] = '\0';
+	spin_unlock_irqrestore(&fw.trace_lock, flags);
+}
 
 /* ---- the firmware: the device side of the vrings ------------------------ */
 
@@ -235,6 +300,7 @@ static void fw_work(struct work_struct *work)
 		}
 		fw.announced = true;
 		rx_used = true;
+		fw_trace("fakefw: announced rpmsg-raw, rpmsg-tty, fw-echo");
 	}
 
 	/* Echo what the host sent: from the address it went to, back to the
@@ -298,8 +364,9 @@ out:
 /* ---- rproc_ops ----------------------------------------------------------- */
 
 static const struct fw_rsc_table table_template = {
-	.hdr = { .ver = 1, .num = 1 },
-	.offset = { offsetof(struct fw_rsc_table, vdev_hdr) },
+	.hdr = { .ver = 1, .num = 2 },
+	.offset = { offsetof(struct fw_rsc_table, vdev_hdr),
+		    offsetof(struct fw_rsc_table, trace_hdr) },
 	.vdev_hdr = { .type = RSC_VDEV },
 	.vdev = {
 		.id = VIRTIO_ID_RPMSG,
@@ -310,18 +377,39 @@ static const struct fw_rsc_table table_template = {
 		{ .da = FW_RSC_ADDR_ANY, .align = PAGE_SIZE },
 		{ .da = FW_RSC_ADDR_ANY, .align = PAGE_SIZE },
 	},
+	.trace_hdr = { .type = RSC_TRACE },
+	.trace = { .da = TRACE_DA, .len = TRACE_LEN, .name = "fakefw-trace" },
 };
+
+static void table_init(struct fw_rsc_table *t)
+{
+	memcpy(t, &table_template, sizeof(*t));
+	t->vring[0].num = vring_num;
+	t->vring[1].num = vring_num;
+}
+
+/* The firmware's memory as remoteproc reads it: the trace buffer (for
+ * debugfs trace0 and the coredump), nothing else. */
+static void *fake_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iomem)
+{
+	if (da < TRACE_DA || len > TRACE_LEN || da - TRACE_DA > TRACE_LEN - len)
+		return NULL;
+	if (is_iomem)
+		*is_iomem = false;
+	return fw.trace + (da - TRACE_DA);
+}
 
 /* Any bytes make a firmware: the resource table is ours. */
 static int fake_parse_fw(struct rproc *rproc, const struct firmware *f)
 {
 	struct fw_rsc_table *t;
 
-	t = kmemdup(&table_template, sizeof(*t), GFP_KERNEL);
+	t = kmalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	t->vring[0].num = vring_num;
-	t->vring[1].num = vring_num;
+	table_init(t);
+	/* what a crash dumps; cleaned up with the other resources at stop */
+	rproc_coredump_add_segment(rproc, TRACE_DA, TRACE_LEN);
 	/* remoteproc frees the cached table at shutdown. */
 	rproc->cached_table = (struct resource_table *)t;
 	rproc->table_ptr = rproc->cached_table;
@@ -367,20 +455,52 @@ static void fw_subdev_stop(struct rproc_subdev *subdev, bool crashed)
 
 static struct rproc_subdev fw_subdev = { .stop = fw_subdev_stop };
 
-static int fake_start(struct rproc *rproc)
+static void fw_run(void)
 {
 	mutex_lock(&fw.lock);
 	fw.running = true;
 	fw.announced = false;
 	fw.vr_ready = false;
 	mutex_unlock(&fw.lock);
-	rproc_add_subdev(rproc, &fw_subdev);
+	rproc_add_subdev(fw.rproc, &fw_subdev);
+}
+
+static int fake_start(struct rproc *rproc)
+{
+	fw_trace_clear();	/* a fresh boot: the firmware's memory is new */
+	fw_trace("fakefw: started");
+	fw_run();
 	return 0;
+}
+
+/* A core that runs already: the host takes the table it left in memory
+ * (get_loaded_rsc_table), and the firmware starts talking again. */
+static int fake_attach(struct rproc *rproc)
+{
+	rproc_coredump_add_segment(rproc, TRACE_DA, TRACE_LEN);
+	fw_trace("fakefw: host attached");
+	fw_run();
+	return 0;
+}
+
+static int fake_detach(struct rproc *rproc)
+{
+	fw_halt();
+	rproc_remove_subdev(rproc, &fw_subdev);
+	fw_trace("fakefw: host detached, running on");
+	return 0;
+}
+
+static struct resource_table *fake_get_loaded_rsc_table(struct rproc *rproc, size_t *size)
+{
+	*size = sizeof(*fw.table);
+	return (struct resource_table *)fw.table;
 }
 
 static int fake_stop(struct rproc *rproc)
 {
 	fw_halt();
+	fw_trace("fakefw: stopped");
 	/* Taken out again: the next start adds it after the new vdev. */
 	rproc_remove_subdev(rproc, &fw_subdev);
 	return 0;
@@ -399,6 +519,10 @@ static const struct rproc_ops fake_ops = {
 	.parse_fw = fake_parse_fw,
 	.find_loaded_rsc_table = fake_find_loaded_rsc_table,
 	.load = fake_load,
+	.da_to_va = fake_da_to_va,
+	.attach = fake_attach,
+	.detach = fake_detach,
+	.get_loaded_rsc_table = fake_get_loaded_rsc_table,
 };
 
 /* ---- knobs ---------------------------------------------------------------- */
@@ -435,6 +559,7 @@ static int crash_set(const char *val, const struct kernel_param *kp)
 		return ret;
 	if (!on || !fw.rproc)
 		return 0;
+	fw_trace("fakefw: crashing");
 	fw_halt();
 	rproc_report_crash(fw.rproc, RPROC_FATAL_ERROR);
 	return 0;
@@ -443,6 +568,16 @@ static int crash_set(const char *val, const struct kernel_param *kp)
 static const struct kernel_param_ops crash_ops = { .set = crash_set };
 module_param_cb(crash, &crash_ops, NULL, 0200);
 MODULE_PARM_DESC(crash, "write 1: the firmware crashes (rproc_report_crash)");
+
+static int trace_line_set(const char *val, const struct kernel_param *kp)
+{
+	fw_trace("%.*s", (int)strcspn(val, "\n"), val);
+	return 0;
+}
+
+static const struct kernel_param_ops trace_line_ops = { .set = trace_line_set };
+module_param_cb(trace_line, &trace_line_ops, NULL, 0200);
+MODULE_PARM_DESC(trace_line, "write TEXT: the firmware prints it as a line of its trace buffer");
 
 /* ---- module --------------------------------------------------------------- */
 
@@ -454,6 +589,7 @@ static int __init fakerproc_init(void)
 		return -EINVAL;
 
 	mutex_init(&fw.lock);
+	spin_lock_init(&fw.trace_lock);
 	INIT_WORK(&fw.work, fw_work);
 	fw.table = kzalloc(sizeof(*fw.table), GFP_KERNEL);
 	if (!fw.table)
@@ -478,6 +614,15 @@ static int __init fakerproc_init(void)
 		goto unregister_pdev;
 	}
 	fw.rproc->auto_boot = true;	/* boots once the firmware file is found */
+	/* coredumps need an ELF class; the "memory" is one segment */
+	rproc_coredump_set_elf_info(fw.rproc, ELFCLASS32, EM_NONE);
+	if (start_detached) {
+		/* A bootloader started it: its table is in its memory now. */
+		table_init(fw.table);
+		fw_trace("fakefw: started by the bootloader");
+		fw.rproc->state = RPROC_DETACHED;
+		fw.rproc->auto_boot = false;	/* until someone writes start */
+	}
 
 	ret = rproc_add(fw.rproc);
 	if (ret)

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* remoteproc state changes from the kernel's uevents and log (see the
+ * header for why these two and not sysfs). */
+#include "rproc_events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int rproc_uevents_open(struct rpmsg_err *e)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return rpmsg_fail_errno(e, errno, "uevent socket");
+	/* Group 1: the kernel's own events (udev re-broadcasts on group 2). */
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+		int err = errno;
+		close(fd);
+		return rpmsg_fail_errno(e, err, "bind the uevent socket");
+	}
+	return fd;
+}
+
+int rproc_uevent_relevant(const char *msg, size_t len)
+{
+	for (size_t i = 0; i < len; i += strnlen(msg + i, len - i) + 1) {
+		const char *kv = msg + i;
+		size_t n = strnlen(kv, len - i);
+		if (n > 8 && !strncmp(kv, "DEVPATH=", 8) && memmem(kv, n, "/remoteproc", 11))
+			return 1;
+		if (n >= 21 && !strncmp(kv, "SUBSYSTEM=devcoredump", 21))
+			return 1;
+	}
+	return 0;
+}
+
+int rproc_uevents_read(int fd)
+{
+	char buf[8192];
+	int relevant = 0;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0)
+			return errno == EAGAIN ? relevant : (errno == EINTR ? relevant : -errno);
+		if (n > 0 && rproc_uevent_relevant(buf, (size_t)n))
+			relevant = 1;
+	}
+}
+
+int rproc_kmsg_open(struct rpmsg_err *e)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return rpmsg_fail_errno(e, errno, "open /dev/kmsg");
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* A record is "PRI,SEQ,TIME,FLAGS;remoteproc remoteproc0: handling crash #1 in fake-r5f\n". */
+int rproc_kmsg_crash(const char *record, size_t len, char *name, size_t cap)
+{
+	static const char needle[] = "handling crash #";
+	const char *p = memmem(record, len, needle, sizeof needle - 1);
+	if (!p)
+		return 0;
+	const char *in = memmem(p, len - (size_t)(p - record), " in ", 4);
+	if (!in)
+		return 0;
+	in += 4;
+	size_t n = strcspn(in, "\n");
+	if (n > len - (size_t)(in - record))
+		n = len - (size_t)(in - record);
+	if (n == 0 || n >= cap)
+		return 0;
+	memcpy(name, in, n);
+	name[n] = '\0';
+	return 1;
+}
+
+int rproc_kmsg_read(int fd, void (*crashed)(const char *name, void *ctx), void *ctx)
+{
+	char buf[2048], name[64];
+	int relevant = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf - 1);   /* one record per read */
+		if (n < 0) {
+			if (errno == EPIPE)   /* records overwritten before we read them */
+				continue;
+			return errno == EAGAIN || errno == EINTR ? relevant : -errno;
+		}
+		if (n == 0)
+			return relevant;
+		buf[n] = '\0';
+		if (memmem(buf, (size_t)n, "remoteproc", 10))
+			relevant = 1;
+		if (rproc_kmsg_crash(buf, (size_t)n, name, sizeof name))
+			crashed(name, ctx);
+	}
+}
