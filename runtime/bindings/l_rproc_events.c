@@ -7,6 +7,7 @@
 #include "lrpmsg.h"
 #include "remoteproc.h"
 #include "rproc_events.h"
+#include "uevent.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -43,7 +44,7 @@ int rpmsg_l_open_rproc_events(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime(L);
 	struct rpmsg_err e;
-	int fd = rproc_uevents_open(&e);
+	int fd = rpmsg_uevent_open(&e);
 	if (fd < 0)
 		return rpmsg_push_error(L, &e);
 	struct lrproc_events *ev = lua_newuserdatauv(L, sizeof *ev, 0);

@@ -2,31 +2,15 @@
 /* remoteproc state changes from the kernel's uevents and log (see the
  * header for why these two and not sysfs). */
 #include "rproc_events.h"
+#include "uevent.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/netlink.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-int rproc_uevents_open(struct rpmsg_err *e)
-{
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-	if (fd < 0)
-		return rpmsg_fail_errno(e, errno, "uevent socket");
-	/* Group 1: the kernel's own events (udev re-broadcasts on group 2). */
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		int err = errno;
-		close(fd);
-		return rpmsg_fail_errno(e, err, "bind the uevent socket");
-	}
-	return fd;
-}
-
-int rproc_uevent_relevant(const char *msg, size_t len)
+bool rproc_uevent_relevant(const char *msg, size_t len)
 {
 	for (size_t i = 0; i < len; i += strnlen(msg + i, len - i) + 1) {
 		const char *kv = msg + i;
@@ -41,15 +25,7 @@ int rproc_uevent_relevant(const char *msg, size_t len)
 
 int rproc_uevents_read(int fd)
 {
-	char buf[8192];
-	int relevant = 0;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof buf, 0);
-		if (n < 0)
-			return errno == EAGAIN ? relevant : (errno == EINTR ? relevant : -errno);
-		if (n > 0 && rproc_uevent_relevant(buf, (size_t)n))
-			relevant = 1;
-	}
+	return rpmsg_uevent_drain(fd, rproc_uevent_relevant);
 }
 
 int rproc_kmsg_open(struct rpmsg_err *e)

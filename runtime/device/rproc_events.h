@@ -12,13 +12,12 @@
 #ifndef RPMSG_RPROC_EVENTS_H
 #define RPMSG_RPROC_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rpmsg_err.h"
 
-/* A non-blocking uevent socket; -errno. */
-int rproc_uevents_open(struct rpmsg_err *e);
-/* Drains it: 1 if any event was about a remoteproc (its devices or a
+/* Drains a socket of rpmsg_uevent_open (uevent.h): 1 if any event was about a remoteproc (its devices or a
  * coredump), 0 if none, -errno. */
 int rproc_uevents_read(int fd);
 
@@ -32,7 +31,7 @@ int rproc_kmsg_read(int fd, void (*crashed)(const char *name, void *ctx), void *
 /* The parsers, apart for the tests: 1 if the uevent (NUL-separated
  * KEY=VALUE lines) concerns a remoteproc; the crashed core's name from a
  * kmsg record into name (1), or 0. */
-int rproc_uevent_relevant(const char *msg, size_t len);
+bool rproc_uevent_relevant(const char *msg, size_t len);
 int rproc_kmsg_crash(const char *record, size_t len, char *name, size_t cap);
 
 #endif

@@ -166,7 +166,9 @@ describe("rpmsg.tty across a reload", function()
         local pid = f:read("n")
         f:close()
         local n = 0
-        for _ in io.popen("ls /proc/" .. pid .. "/fd"):lines() do n = n + 1 end
+        local ls = io.popen("ls /proc/" .. pid .. "/fd")   -- closed here, not left to the collector
+        for _ in ls:lines() do n = n + 1 end
+        ls:close()
         return n
       end
       local function step()
