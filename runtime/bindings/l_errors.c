@@ -55,8 +55,9 @@ static bool error_raise_from_run(struct rpmsg_runtime *rt, const char *what, con
 static void error_report_unlogged(struct rpmsg_error_source *s)
 {
 	if (s->unlogged)
-		rpmsg_log(RPMSG_LOG_ERR, "(error in %s repeated %lu more times, not logged: at most %d a second are)",
-			   s->what, s->unlogged, ERRORS_PER_SECOND);
+		rpmsg_log(RPMSG_LOG_ERR,
+			  "(error in %s repeated %lu more times, not logged: at most %d a second are)",
+			  s->what, s->unlogged, ERRORS_PER_SECOND);
 	s->unlogged = 0;
 }
 
