@@ -38,7 +38,8 @@ layer_objs  = $(sort $(patsubst runtime/$(1)/%.c,%.o,$(wildcard runtime/$(1)/*.c
 # rpmsg.so and the binary; embedded_host.c (the host's own, lua/host/) into
 # the binary only.
 LUA_LIB     := $(sort $(wildcard lua/lib/*.lua))
-LUA_HOST    := $(sort $(wildcard lua/host/*.lua))
+# The REPL's help() text, generated from README.md's API tables.
+LUA_HOST    := $(sort $(wildcard lua/host/*.lua)) $(B)/apidoc.lua
 EMBEDDED    := embedded_data embedded_open embedded_host
 # The bindings' host side (lrpmsg_host.h: script generations, the host's
 # calls under the watchdog) is linked into the binary only, like lua/host/.
@@ -63,6 +64,8 @@ $(B)/embedded_data.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
 	lua5.4 runtime/bindings/embed.lua data $@ rpmsg_embedded $(LUA_LIB)
 $(B)/embedded_open.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
 	lua5.4 runtime/bindings/embed.lua open $@ rpmsg_embedded $(LUA_LIB)
+$(B)/apidoc.lua: runtime/host/apidoc.lua README.md | $(B)
+	lua5.4 runtime/host/apidoc.lua README.md $@
 $(B)/embedded_host.c: runtime/bindings/embed.lua $(LUA_HOST) | $(B)
 	lua5.4 runtime/bindings/embed.lua data $@ rpmsg_host_embedded $(LUA_HOST)
 $(EMBEDDED:%=$(B)/%.o): $(B)/%.o: $(B)/%.c $(HEADERS)
