@@ -58,8 +58,8 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 all: $(B)/rpmsg-lua $(B)/rpmsg.so
 
-$(B)/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
-$(B)/asan/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
+$(B)/line_edit.o: ALL_CFLAGS += $(EDIT_CFLAGS)
+$(B)/asan/line_edit.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/embedded_data.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
 	lua5.4 runtime/bindings/embed.lua data $@ rpmsg_embedded $(LUA_LIB)
 $(B)/embedded_open.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
@@ -112,7 +112,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(wildcard tests
 fuzz-build: $(FUZZ_TARGETS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
-$(B)/fuzz/obj/host_terminal.o: FUZZ_CFLAGS += $(EDIT_CFLAGS)
+$(B)/fuzz/obj/line_edit.o: FUZZ_CFLAGS += $(EDIT_CFLAGS)
 $(EMBEDDED:%=$(B)/fuzz/obj/%.o): $(B)/fuzz/obj/%.o: $(B)/%.c $(HEADERS) | $(B)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(I_bindings) -c -o $@ $<
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
