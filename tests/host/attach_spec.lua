@@ -102,7 +102,7 @@ describe("the console protocol", function()
     assert.equal(table.concat({
       "\1prompt 2\n> ",
       "\1completions 9\nep:send(\n",
-      "\1completions 32\nrpmsg.endpoint(\nrpmsg.endpoints(\n",
+      "\1completions 33\nrpmsg.endpoint(\nrpmsg.endpoints(\n",
       "\1out 2\n2\n\1prompt 2\n> ",
       "\1error 32\nunknown console request 'bogus'\n",
     }), rest)
