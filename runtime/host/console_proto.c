@@ -31,6 +31,16 @@ void console_send_output(struct console_session *s, const char *p, size_t n)
 		console_send_raw(s, p, n);
 }
 
+void console_send_banner(struct console_session *s)
+{
+	char banner[512];
+	const char *script = s->repl.h->script;
+	int n = snprintf(banner, sizeof banner, "rpmsg-lua %s console: %s\n", RPMSG_VERSION,
+			 script ? script : "no script");
+	console_send_output(s, banner, n < (int)sizeof banner ? (size_t)n : sizeof banner - 1);
+	console_send_prompt(s);
+}
+
 void console_send_prompt(struct console_session *s)
 {
 	if (s->framed)

@@ -16,6 +16,7 @@
 
 struct console_session {
 	struct console_session *next;
+	struct loop *loop;
 	struct loop_io io;
 	struct loop_timer reaper;     /* ends a session dropped while it was in use */
 	struct repl_session repl;
@@ -28,8 +29,17 @@ struct console_session {
 	void *ext;                    /* for request handlers elsewhere (e.g. a trace) */
 };
 
-/* Queues bytes for the client as they are (host_console.c). */
+/* The output queue (console_queue.c). Queues bytes for the client as they
+ * are; never blocks. */
 void console_send_raw(struct console_session *s, const char *p, size_t n);
+size_t console_pending(const struct console_session *s);
+/* Sends what the socket takes now. False if the client is gone. */
+bool console_send_some(struct console_session *s, const char **p, size_t *n);
+/* Watches for input while the client may type, for output while some waits. */
+void console_watch(struct console_session *s);
+/* Ends s from a place that may still hold it: quiet now, freed by its reaper. */
+void console_drop_later(struct console_session *s);
+bool console_would_block(int err);
 /* Queues one frame: "\1KIND LEN\n" and LEN bytes. */
 void console_send_frame(struct console_session *s, const char *kind, const char *p, size_t n);
 /* Output for the client: a frame of kind "out" when framed, raw if not. */

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The console server (its client is host_attach.c, its protocol
- * console_proto.c). Plain text both ways unless a client asks for frames, so
- * even socat works as a client. The server never blocks the loop on a
- * client: output is queued per session and sent as the socket takes it, and
- * a session whose queue passes OUTPUT_MAX is dropped. */
+/* The console server: the socket, its sessions and their input (its client
+ * is host_attach.c, its protocol console_proto.c, each session's output
+ * queue console_queue.c). Plain text both ways unless a client asks for
+ * frames, so even socat works as a client. */
 #include "console_session.h"
 #include "host_console.h"
 #include "lrpmsg_host.h"
@@ -16,9 +15,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-/* Output a client has not read yet, at most: more means it stopped reading. */
-#define OUTPUT_MAX (256 * 1024)
 
 static struct console {
 	struct host *h;
@@ -44,104 +40,12 @@ static void end_session(struct console_session *s)
 
 static void reap(struct loop_timer *t) { end_session(t->ctx); }
 
-/* Ends s from a place that may still hold it (a REPL line running, Lua
- * printing): it goes quiet now and is freed from a timer, outside them. */
-static void drop_later(struct console_session *s)
-{
-	if (s->dropped)
-		return;
-	s->dropped = true;
-	loop_io_stop(con.h->loop, &s->io);
-	struct rpmsg_err e;
-	if (loop_timer_start(con.h->loop, &s->reaper, 0, 0, &e) < 0)
-		rpmsg_logf("console: %s: a dropped session stays until exit", e.msg);
-}
-
-static size_t pending(const struct console_session *s) { return s->len - s->head; }
-
-/* Reading while the client may still type, writing while output waits. */
-static void session_watch(struct console_session *s)
-{
-	uint32_t events = (s->input_ended ? 0 : LOOP_IN) | (pending(s) ? LOOP_OUT : 0);
-	struct rpmsg_err e;
-	if (loop_io_modify(con.h->loop, &s->io, events, &e) < 0) {
-		rpmsg_logf("console: %s: session dropped", e.msg);
-		drop_later(s);
-	}
-}
-
-static bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
-/* Sends what the socket takes now. False if the client is gone. */
-static bool send_some(struct console_session *s, const char **p, size_t *n)
-{
-	while (*n > 0) {
-		ssize_t w = send(s->io.fd, *p, *n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0)
-			return would_block(errno);
-		*p += w;
-		*n -= (size_t)w;
-	}
-	return true;
-}
-
-static bool make_room(struct console_session *s, size_t n)
-{
-	if (s->head > 0) {
-		memmove(s->out, s->out + s->head, pending(s));
-		s->len -= s->head;
-		s->head = 0;
-	}
-	if (s->len + n <= s->cap)
-		return true;
-	size_t cap = s->cap ? s->cap : 4096;
-	while (cap < s->len + n)
-		cap *= 2;
-	if (cap > OUTPUT_MAX)
-		cap = OUTPUT_MAX;
-	char *out = realloc(s->out, cap);
-	if (!out)
-		return false;
-	s->out = out;
-	s->cap = cap;
-	return true;
-}
-
-/* Never blocks. */
-void console_send_raw(struct console_session *s, const char *p, size_t n)
-{
-	if (s->dropped)
-		return;
-	if (pending(s) == 0 && !send_some(s, &p, &n)) {
-		drop_later(s);   /* the client left */
-		return;
-	}
-	if (n == 0)
-		return;
-	if (pending(s) + n > OUTPUT_MAX) {
-		rpmsg_logf("console: dropped a session that stopped reading (%zu bytes pending)",
-			   pending(s) + n);
-		drop_later(s);
-		return;
-	}
-	if (!make_room(s, n)) {
-		rpmsg_logf("console: out of memory for a session's output: session dropped");
-		drop_later(s);
-		return;
-	}
-	bool was_idle = pending(s) == 0;
-	memcpy(s->out + s->len, p, n);
-	s->len += n;
-	if (was_idle)
-		session_watch(s);
-}
-
 /* The socket can take more: send from the queue. */
 static void flush_output(struct console_session *s)
 {
 	const char *p = s->out + s->head;
-	size_t n = pending(s);
-	if (!send_some(s, &p, &n)) {
+	size_t n = console_pending(s);
+	if (!console_send_some(s, &p, &n)) {
 		end_session(s);
 		return;
 	}
@@ -152,7 +56,7 @@ static void flush_output(struct console_session *s)
 	if (s->input_ended)
 		end_session(s);   /* all answered */
 	else
-		session_watch(s);
+		console_watch(s);
 }
 
 /* The REPL's writer. */
@@ -176,17 +80,17 @@ static void input_ended(struct console_session *s)
 	/* A last line without a newline still runs, as in lua.c. */
 	if (!line_reader_finish(&s->lines, session_line, s))
 		return;
-	if (pending(s) == 0)
+	if (console_pending(s) == 0)
 		end_session(s);
 	else
-		session_watch(s);
+		console_watch(s);
 }
 
 static void read_input(struct console_session *s)
 {
 	char buf[4096];
 	ssize_t n = recv(s->io.fd, buf, sizeof buf, MSG_DONTWAIT);
-	if (n < 0 && would_block(errno))
+	if (n < 0 && console_would_block(errno))
 		return;
 	if (n <= 0) {   /* the client is done typing, cleanly or not */
 		input_ended(s);
@@ -229,6 +133,7 @@ static struct console_session *new_session(int fd)
 	if (!s)
 		return NULL;
 	loop_timer_init(&s->reaper, reap, s);
+	s->loop = con.h->loop;
 	s->io.fd = fd;
 	s->io.weak = true;
 	if (line_reader_init(&s->lines, REPL_LINE_MAX) < 0) {
@@ -277,15 +182,6 @@ static void accept_client(struct loop_io *io, uint32_t events)
 	s->next = con.sessions;
 	con.sessions = s;
 	console_send_banner(s);
-}
-
-void console_send_banner(struct console_session *s)
-{
-	char banner[512];
-	int n = snprintf(banner, sizeof banner, "rpmsg-lua %s console: %s\n", RPMSG_VERSION,
-			 con.h->script ? con.h->script : "no script");
-	console_send_output(s, banner, n < (int)sizeof banner ? (size_t)n : sizeof banner - 1);
-	console_send_prompt(s);
 }
 
 /* Is a host listening on addr? 1: yes (its pid in *pid), 0: the socket is
