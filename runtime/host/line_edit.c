@@ -39,16 +39,6 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* mkdir -p of the folders above path. */
-static void make_parents(char *path)
-{
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0700);
-		*p = '/';
-	}
-}
-
 const char *line_edit_history_path(void)
 {
 	if (ed.has_history)
@@ -70,6 +60,17 @@ const char *line_edit_history_path(void)
 
 #ifdef HAVE_LIBEDIT
 bool line_edit_available(void) { return true; }
+
+/* mkdir -p of the folders above path. */
+static void make_parents(char *path)
+{
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		mkdir(path, 0700);
+		*p = '/';
+	}
+}
+
 
 static void got_line(char *line)
 {
