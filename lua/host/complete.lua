@@ -36,10 +36,26 @@ local function add_meta(out, v, depth)
   add_keys(out, rawget(mt, "methods"))
 end
 
+-- The fields the README documents for our userdata (ep.name, ep.on_message):
+-- their __index is C, so only the docs know them.
+local function add_documented(out, v)
+  local help = require "rpmsg.help"
+  local mt = debug.getmetatable(v)
+  for short, type_name in pairs(help.objects) do
+    if mt ~= nil and mt == debug.getregistry()[type_name] then
+      for name in pairs(help.by_name) do
+        local field = name:match("^" .. short .. "%.([%w_]+)$")
+        if field and out[field] == nil then out[field] = false end
+      end
+    end
+  end
+end
+
 local function members(v)
   local out = {}
   if type(v) == "table" then add_keys(out, v) end
   add_meta(out, v, 0)
+  if type(v) == "userdata" then add_documented(out, v) end
   return out
 end
 

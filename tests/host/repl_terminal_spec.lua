@@ -81,7 +81,7 @@ describe("the terminal REPL, as a person sees it", function()
     term:wait_for("\ntable: 0x%x+\n>$")
   end)
 
-  it("completes a method of an endpoint with Tab: ep:sen gives ep:send(, ep:se lists two", function()
+  it("completes with Tab: ep:sen gives ep:send(, ep:se lists two, ep.na gives ep.name", function()
     term = open_terminal(q(helper.bin) .. " -i", state_dir())
     term:wait_for("\n>$")
     term:keys("ep = rpmsg.pair()", "Enter")
@@ -94,6 +94,9 @@ describe("the terminal REPL, as a person sees it", function()
     term:wait_for("\ntrue\n>$")
     term:keys("rpmsg.endp", "Tab")
     term:wait_for("\n> rpmsg.endpoint$")
+    -- fields of a userdata whose __index is C: from the README's API rows
+    term:keys("C-u", "ep.na", "Tab")
+    term:wait_for("\n> ep.name$")
   end)
 
   it("recalls a line typed before a restart (history in XDG_STATE_HOME)", function()
