@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,22 @@ static void readable(struct loop_io *io, uint32_t events)
 	drain();
 }
 
+/* exit() and os.exit() from a chunk or a handler: what the pipe holds
+ * still reaches the terminal. (_exit and fatal signals cannot wait for it:
+ * the watchdog's last words and a crash's are lost from the pipe.) */
+static void drain_at_exit(void)
+{
+	if (out.term_fd < 0 || out.pipe[0] < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(out.pipe[0], buf, sizeof buf)) > 0)
+		if (write(out.term_fd, buf, (size_t)n) < 0)
+			return;
+}
+
 static bool same_file(int a, int b)
 {
 	struct stat sa, sb;
@@ -44,6 +61,9 @@ static bool same_file(int a, int b)
 
 int output_capture(struct loop *loop, output_show_fn show, struct rpmsg_err *e)
 {
+	static bool registered;
+	if (!registered && atexit(drain_at_exit) == 0)
+		registered = true;
 	out.loop = loop;
 	out.show = show;
 	if (pipe2(out.pipe, O_NONBLOCK | O_CLOEXEC) < 0)

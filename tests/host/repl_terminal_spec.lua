@@ -14,7 +14,7 @@ Term.__index = Term
 local function open_terminal(command, state)
   local self = setmetatable({server = "rpmsg-repl-" .. tostring(os.time()) .. math.random(1e6)}, Term)
   local status, _, err = self:tmux(("new-session -d -s spec -x 100 -y 30 %s"):format(
-    q(("XDG_STATE_HOME=%s exec %s"):format(q(state), command))))
+    q(("export XDG_STATE_HOME=%s; %s"):format(q(state), command))))
   assert(status == 0, "tmux could not start: " .. err)
   return self
 end
@@ -137,5 +137,12 @@ describe("the terminal REPL, as a person sees it", function()
     assert.not_matches("tick %d+>", screen)
     term:keys("Enter")
     term:wait_for("\n3\n")
+  end)
+
+  it("still shows what the script wrote before os.exit from the REPL", function()
+    term = open_terminal(q(helper.bin) .. " -i; echo exit=$?; sleep 60", state_dir())
+    term:wait_for("\n>$")
+    term:keys([[io.write("last words\n") os.exit(4)]], "Enter")
+    term:wait_for("\nlast words\nexit=4$")
   end)
 end)
