@@ -104,7 +104,8 @@ layer_objs  = $(sort $(patsubst runtime/$(1)/%.c,%.o,$(wildcard runtime/$(1)/*.c
 # rpmsg.so and the binary; embedded_host.c (the host's own, lua/host/) into
 # the binary only.
 LUA_LIB     := $(sort $(wildcard lua/lib/*.lua))
-LUA_HOST    := $(sort $(wildcard lua/host/*.lua))
+# The REPL's help() text, generated from README.md's API tables.
+LUA_HOST    := $(sort $(wildcard lua/host/*.lua)) $(B)/apidoc.lua
 EMBEDDED    := embedded_data embedded_open embedded_host
 # The bindings' host side (lrpmsg_host.h: script generations, the host's
 # calls under the watchdog) is linked into the binary only, like lua/host/.
@@ -130,12 +131,14 @@ HOT_OBJS := clock.o loop.o timer_heap.o device_ep.o outq.o l_endpoint.o l_endpoi
 	l_endpoint_loop.o l_endpoint_queue.o l_endpoint_state.o l_guard.o l_coroutine.o l_task.o \
 	l_timer.o l_runtime.o l_gc.o l_crc32.o crc32.o
 $(addprefix $(B)/,$(filter-out $(HOT_OBJS),$(MODULE_OBJS) $(HOST_OBJS))): ALL_CFLAGS += -Os
-$(B)/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
-$(B)/asan/host_terminal.o: ALL_CFLAGS += $(EDIT_CFLAGS)
+$(B)/line_edit.o: ALL_CFLAGS += $(EDIT_CFLAGS)
+$(B)/asan/line_edit.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/embedded_data.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
 	$(LUA) runtime/bindings/embed.lua data $@ rpmsg_embedded $(LUA_LIB)
 $(B)/embedded_open.c: runtime/bindings/embed.lua $(LUA_LIB) | $(B)
 	$(LUA) runtime/bindings/embed.lua open $@ rpmsg_embedded $(LUA_LIB)
+$(B)/apidoc.lua: runtime/host/apidoc.lua README.md | $(B)
+	$(LUA) runtime/host/apidoc.lua README.md $@
 $(B)/embedded_host.c: runtime/bindings/embed.lua $(LUA_HOST) | $(B)
 	$(LUA) runtime/bindings/embed.lua data $@ rpmsg_host_embedded $(LUA_HOST)
 $(EMBEDDED:%=$(B)/%.o): $(B)/%.o: $(B)/%.c $(HEADERS)
@@ -190,7 +193,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(wildcard tests
 fuzz-build: $(FUZZ_TARGETS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
-$(B)/fuzz/obj/host_terminal.o: FUZZ_CFLAGS += $(EDIT_CFLAGS)
+$(B)/fuzz/obj/line_edit.o: FUZZ_CFLAGS += $(EDIT_CFLAGS)
 $(EMBEDDED:%=$(B)/fuzz/obj/%.o): $(B)/fuzz/obj/%.o: $(B)/%.c $(HEADERS) | $(B)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(I_bindings) -c -o $@ $<
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)

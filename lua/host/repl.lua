@@ -5,6 +5,9 @@
 -- input that ends too early ("<eof>" in the error) waits for more lines,
 -- and "=expr" on a first line prints the value of expr.
 local rpmsg = require "rpmsg"
+local pretty = require "rpmsg.pretty"
+local complete = require "rpmsg.complete"
+local help = require "rpmsg.help"
 
 local M = {}
 
@@ -15,13 +18,17 @@ Session.__index = Session
 -- opts.env(): the environment to evaluate in (the running script's).
 -- opts.run(fn): calls fn under the watchdog; returns true, results... or
 --   false, traceback.
+-- opts.plain: results print as lua.c prints them (tostring), for scripts
+--   that parse the output; otherwise through rpmsg.pretty.
 function M.session(opts)
-  local self = setmetatable({write = opts.write, env = opts.env, run = opts.run}, Session)
+  local self = setmetatable({write = opts.write, env = opts.env, run = opts.run,
+    plain = opts.plain}, Session)
   self.print = function(...)
     local parts = table.pack(...)
     for i = 1, parts.n do parts[i] = tostring(parts[i]) end
     self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
   end
+  self.help = function(...) self.write(help.text(...)) end
   return self
 end
 
@@ -31,6 +38,7 @@ end
 
 -- What a REPL user has at hand without require, unless the script has a
 -- global of the same name. Never written into the script's globals.
+-- help is the session's own, so its text goes to whoever asked.
 local at_hand = {rpmsg = rpmsg}
 
 -- Globals read and written by REPL chunks are the script's; only print is
@@ -39,7 +47,7 @@ function Session:chunk_env()
   local env = self.env()
   local function lookup(_, name)
     local value = env[name]
-    if value == nil then return at_hand[name] end
+    if value == nil then return name == "help" and self.help or at_hand[name] end
     return value
   end
   return setmetatable({print = self.print}, {__index = lookup, __newindex = env})
@@ -79,10 +87,18 @@ function Session:feed(line)
     -- the traceback stops where the REPL's own frames begin
     local trace = tostring(results[2]):gsub("\n\t%[C%]: in field 'run'.*$", "")
     self.write(trace .. "\n")
-  elseif results.n > 1 then
+  elseif results.n > 1 and self.plain then
     self.print(table.unpack(results, 2, results.n))
+  elseif results.n > 1 then
+    self.write(pretty.format_all(table.unpack(results, 2, results.n)) .. "\n")
   end
   return self:prompt()
+end
+
+-- Completions of word (the end of the line before the cursor, e.g.
+-- "ep:se"): a list of whole words ("ep:send("), sorted.
+function Session:complete(word)
+  return complete.words(word, self.env(), at_hand, {print = self.print, help = self.help})
 end
 
 -- Drops a half-typed statement (Ctrl-C at the prompt).

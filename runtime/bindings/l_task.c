@@ -313,6 +313,16 @@ static int task_gc(lua_State *L)
 	return 0;
 }
 
+/* What the REPL shows for a task: whether it still runs, and how it waits. */
+static int task_tostring(lua_State *L)
+{
+	struct ltask *t = luaL_checkudata(L, 1, RPMSG_TASK_TYPE);
+	const char *state = t->done ? "done" : t->cancelled ? "cancelled"
+		: t->suspended ? "suspended" : t->on_timeout ? "waiting" : "running";
+	lua_pushfstring(L, "rpmsg.task (%s)", state);
+	return 1;
+}
+
 void rpmsg_task_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -326,6 +336,8 @@ void rpmsg_task_register(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, task_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, task_tostring);
+	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &TASKS_KEY);

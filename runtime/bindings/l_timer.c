@@ -94,6 +94,19 @@ void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 		timer_stop(L, lt);
 }
 
+/* What the REPL shows for a timer: its kind and whether it will fire. */
+static int timer_tostring(lua_State *L)
+{
+	struct ltimer *lt = luaL_checkudata(L, 1, RPMSG_TIMER_TYPE);
+	bool armed = !lt->rt->closed && loop_timer_armed(&lt->t);
+	if (lt->t.period_ms)
+		lua_pushfstring(L, "rpmsg.timer (every %d ms, %s)", (int)lt->t.period_ms,
+				armed ? "active" : "cancelled");
+	else
+		lua_pushfstring(L, "rpmsg.timer (once, %s)", armed ? "active" : "done");
+	return 1;
+}
+
 void rpmsg_timer_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -106,5 +119,7 @@ void rpmsg_timer_register(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, timer_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, timer_tostring);
+	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 }

@@ -99,6 +99,14 @@ static int watch_gc(lua_State *L)
 	return 0;
 }
 
+/* What the REPL shows for a watch: its fd and whether it is watched. */
+static int watch_tostring(lua_State *L)
+{
+	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
+	lua_pushfstring(L, "rpmsg.watch (fd %d, %s)", w->io.fd, w->io.active ? "active" : "cancelled");
+	return 1;
+}
+
 void rpmsg_watch_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -110,5 +118,7 @@ void rpmsg_watch_register(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, watch_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, watch_tostring);
+	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 }

@@ -1,17 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* `rpmsg-lua attach PATH`, the console's client: a plain pump of stdin to
- * the socket and the socket to stdout, with no Lua and no loop, so that
- * socat does as well. */
-#include "host_console.h"
+/* `rpmsg-lua attach PATH`, the console's client, with no Lua and no loop.
+ * On a terminal it edits lines over the console protocol (attach_edit.c).
+ * Otherwise (a pipe, a script) it is a plain pump of stdin to the socket and
+ * the socket to stdout, as socat is. */
+#include "attach.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+static int cannot_attach(const char *path, int err)
+{
+	const char *hint = err == ENOENT ? " (no console there: is a host running with --console PATH?)"
+		: err == ECONNREFUSED ? " (no host serves it: a socket left by a host that is gone)"
+		: err == EACCES ? " (the console is mode 0600: attach as the host's user or root)"
+		: "";
+	fprintf(stderr, "rpmsg-lua: cannot attach to %s: %s%s\n", path, strerror(err), hint);
+	return 1;
+}
 
 static bool refused;
 
@@ -23,29 +36,14 @@ static bool pump(int from, int to, bool to_socket)
 		return false;
 	if (!to_socket && !strncmp(buf, REFUSED, sizeof REFUSED - 1))
 		refused = true;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = to_socket ? send(to, buf + off, (size_t)(n - off), MSG_NOSIGNAL)
-				      : write(to, buf + off, (size_t)(n - off));
-		if (w <= 0)
-			return false;
-		off += w;
-	}
+	if (to_socket)
+		return attach_send_all(to, buf, (size_t)n);
+	attach_write_all(to, buf, (size_t)n);
 	return true;
 }
 
-int console_attach(const char *path)
+static int pump_session(int fd)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof addr.sun_path) {
-		fprintf(stderr, "rpmsg-lua: console path %s is too long\n", path);
-		return 1;
-	}
-	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		fprintf(stderr, "rpmsg-lua: cannot attach to %s: %s\n", path, strerror(errno));
-		return 1;
-	}
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
 	bool input_open = true;
 	for (;;) {
@@ -65,4 +63,14 @@ int console_attach(const char *path)
 	}
 	close(fd);
 	return refused || input_open ? 1 : 0;
+}
+
+int console_attach(const char *path)
+{
+	int fd = attach_connect(path);
+	if (fd < 0)
+		return cannot_attach(path, -fd);
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return attach_edit_session(path, fd);
+	return pump_session(fd);
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The console server (its client is host_attach.c). The stream carries
- * plain text both ways: lines in, output and prompts out, so `attach` is a
- * simple pump and even socat works as a client. The server never blocks the loop on a
- * client: output is queued per session and sent as the socket takes it, and
- * a session whose queue passes OUTPUT_MAX is dropped. */
+/* The console server: the socket, its sessions and their input (its client
+ * is host_attach.c, its protocol console_proto.c, each session's output
+ * queue console_queue.c). Plain text both ways unless a client asks for
+ * frames, so even socat works as a client. */
+#include "console_session.h"
 #include "host_console.h"
-#include "host_repl.h"
-#include "line_reader.h"
 #include "lrpmsg_host.h"
 
 #include <errno.h>
@@ -18,31 +16,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Output a client has not read yet, at most: more means it stopped reading. */
-#define OUTPUT_MAX (256 * 1024)
-
-struct session {
-	struct session *next;
-	struct loop_io io;
-	struct loop_timer reaper;     /* ends a session dropped while it was in use */
-	struct repl_session repl;
-	struct line_reader lines;
-	char *out;                    /* queued output: out[head..len) is unsent */
-	size_t head, len, cap;
-	bool input_ended;             /* the client shut its side: finish sending, then close */
-	bool dropped;                 /* no more input or output; the reaper frees it */
-};
-
 static struct console {
 	struct host *h;
 	struct loop_io listener;
 	char path[sizeof ((struct sockaddr_un *)0)->sun_path];
-	struct session *sessions;
+	struct console_session *sessions;
 } con = { .listener.fd = -1 };
 
-static void end_session(struct session *s)
+static void end_session(struct console_session *s)
 {
-	struct session **p = &con.sessions;
+	struct console_session **p = &con.sessions;
 	while (*p != s)
 		p = &(*p)->next;
 	*p = s->next;
@@ -57,105 +40,12 @@ static void end_session(struct session *s)
 
 static void reap(struct loop_timer *t) { end_session(t->ctx); }
 
-/* Ends s from a place that may still hold it (a REPL line running, Lua
- * printing): it goes quiet now and is freed from a timer, outside them. */
-static void drop_later(struct session *s)
-{
-	if (s->dropped)
-		return;
-	s->dropped = true;
-	loop_io_stop(con.h->loop, &s->io);
-	struct rpmsg_err e;
-	if (loop_timer_start(con.h->loop, &s->reaper, 0, 0, &e) < 0)
-		rpmsg_logf("console: %s: a dropped session stays until exit", e.msg);
-}
-
-static size_t pending(const struct session *s) { return s->len - s->head; }
-
-/* Reading while the client may still type, writing while output waits. */
-static void session_watch(struct session *s)
-{
-	uint32_t events = (s->input_ended ? 0 : LOOP_IN) | (pending(s) ? LOOP_OUT : 0);
-	struct rpmsg_err e;
-	if (loop_io_modify(con.h->loop, &s->io, events, &e) < 0) {
-		rpmsg_logf("console: %s: session dropped", e.msg);
-		drop_later(s);
-	}
-}
-
-static bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
-/* Sends what the socket takes now. False if the client is gone. */
-static bool send_some(struct session *s, const char **p, size_t *n)
-{
-	while (*n > 0) {
-		ssize_t w = send(s->io.fd, *p, *n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0)
-			return would_block(errno);
-		*p += w;
-		*n -= (size_t)w;
-	}
-	return true;
-}
-
-static bool make_room(struct session *s, size_t n)
-{
-	if (s->head > 0) {
-		memmove(s->out, s->out + s->head, pending(s));
-		s->len -= s->head;
-		s->head = 0;
-	}
-	if (s->len + n <= s->cap)
-		return true;
-	size_t cap = s->cap ? s->cap : 4096;
-	while (cap < s->len + n)
-		cap *= 2;
-	if (cap > OUTPUT_MAX)
-		cap = OUTPUT_MAX;
-	char *out = realloc(s->out, cap);
-	if (!out)
-		return false;
-	s->out = out;
-	s->cap = cap;
-	return true;
-}
-
-/* The session's writer: never blocks. */
-static void queue_output(void *ctx, const char *p, size_t n)
-{
-	struct session *s = ctx;
-	if (s->dropped)
-		return;
-	if (pending(s) == 0 && !send_some(s, &p, &n)) {
-		drop_later(s);   /* the client left */
-		return;
-	}
-	if (n == 0)
-		return;
-	if (pending(s) + n > OUTPUT_MAX) {
-		rpmsg_logf("console: dropped a session that stopped reading (%zu bytes pending)",
-			   pending(s) + n);
-		drop_later(s);
-		return;
-	}
-	if (!make_room(s, n)) {
-		rpmsg_logf("console: out of memory for a session's output: session dropped");
-		drop_later(s);
-		return;
-	}
-	bool was_idle = pending(s) == 0;
-	memcpy(s->out + s->len, p, n);
-	s->len += n;
-	if (was_idle)
-		session_watch(s);
-}
-
 /* The socket can take more: send from the queue. */
-static void flush_output(struct session *s)
+static void flush_output(struct console_session *s)
 {
 	const char *p = s->out + s->head;
-	size_t n = pending(s);
-	if (!send_some(s, &p, &n)) {
+	size_t n = console_pending(s);
+	if (!console_send_some(s, &p, &n)) {
 		end_session(s);
 		return;
 	}
@@ -166,34 +56,41 @@ static void flush_output(struct session *s)
 	if (s->input_ended)
 		end_session(s);   /* all answered */
 	else
-		session_watch(s);
+		console_watch(s);
 }
+
+/* The REPL's writer. */
+static void session_output(void *ctx, const char *p, size_t n) { console_send_output(ctx, p, n); }
 
 static bool session_line(void *ctx, enum line_kind kind, const char *line, size_t len)
 {
-	struct session *s = ctx;
+	struct console_session *s = ctx;
+	if (kind == LINE_OK) {
+		console_take_line(s, line, len);
+		return !s->dropped;
+	}
 	repl_take_line(&s->repl, kind, line, len);
-	repl_write(&s->repl, s->repl.prompt);
+	console_send_prompt(s);
 	return !s->dropped;
 }
 
-static void input_ended(struct session *s)
+static void input_ended(struct console_session *s)
 {
 	s->input_ended = true;
 	/* A last line without a newline still runs, as in lua.c. */
 	if (!line_reader_finish(&s->lines, session_line, s))
 		return;
-	if (pending(s) == 0)
+	if (console_pending(s) == 0)
 		end_session(s);
 	else
-		session_watch(s);
+		console_watch(s);
 }
 
-static void read_input(struct session *s)
+static void read_input(struct console_session *s)
 {
 	char buf[4096];
 	ssize_t n = recv(s->io.fd, buf, sizeof buf, MSG_DONTWAIT);
-	if (n < 0 && would_block(errno))
+	if (n < 0 && console_would_block(errno))
 		return;
 	if (n <= 0) {   /* the client is done typing, cleanly or not */
 		input_ended(s);
@@ -204,7 +101,7 @@ static void read_input(struct session *s)
 
 static void session_ready(struct loop_io *io, uint32_t events)
 {
-	struct session *s = io->ctx;
+	struct console_session *s = io->ctx;
 	if (s->input_ended) {
 		/* Only output is left; a hang-up means nobody will read it. */
 		if (events & (LOOP_HUP | LOOP_ERR))
@@ -230,19 +127,20 @@ static bool peer_allowed(int fd, uid_t *uid)
 	return cred.uid == 0 || cred.uid == getuid();
 }
 
-static struct session *new_session(int fd)
+static struct console_session *new_session(int fd)
 {
-	struct session *s = calloc(1, sizeof *s);
+	struct console_session *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	loop_timer_init(&s->reaper, reap, s);
+	s->loop = con.h->loop;
 	s->io.fd = fd;
 	s->io.weak = true;
 	if (line_reader_init(&s->lines, REPL_LINE_MAX) < 0) {
 		free(s);
 		return NULL;
 	}
-	if (repl_open(&s->repl, con.h, queue_output, s) < 0) {
+	if (repl_open(&s->repl, con.h, session_output, s) < 0) {
 		line_reader_free(&s->lines);
 		free(s);
 		return NULL;
@@ -266,7 +164,7 @@ static void accept_client(struct loop_io *io, uint32_t events)
 		close(fd);
 		return;
 	}
-	struct session *s = new_session(fd);
+	struct console_session *s = new_session(fd);
 	struct rpmsg_err e;
 	if (!s) {
 		rpmsg_logf("console: cannot start a session (out of memory or no REPL)");
@@ -283,10 +181,7 @@ static void accept_client(struct loop_io *io, uint32_t events)
 	}
 	s->next = con.sessions;
 	con.sessions = s;
-	char banner[512];
-	snprintf(banner, sizeof banner, "rpmsg-lua %s console: %s\n%s", RPMSG_VERSION,
-		 con.h->script ? con.h->script : "no script", s->repl.prompt);
-	repl_write(&s->repl, banner);
+	console_send_banner(s);
 }
 
 /* Is a host listening on addr? 1: yes (its pid in *pid), 0: the socket is

@@ -9,14 +9,20 @@
 
 #include "host.h"
 
+/* The byte that starts a request line and a frame (console_proto.c): never
+ * typed at the start of a Lua line, so plain clients never send it by chance. */
+#define CONSOLE_SOH '\001'
+
 /* The first words of the line a refused client gets before the close. */
 #define REFUSED "rpmsg-lua: console refused"
 
 int console_start(struct host *h, const char *path, struct rpmsg_err *e);
 void console_stop(void);
 
-/* The client (host_attach.c): copies stdin to the console and the console to stdout until
- * the console closes. Returns an exit code. */
+/* The client (host_attach.c): on a terminal, line editing over the console
+ * protocol, reconnecting when the host restarts; otherwise copies stdin to
+ * the console and the console to stdout until the console closes. Returns
+ * an exit code. */
 int console_attach(const char *path);
 
 #endif

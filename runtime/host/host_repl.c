@@ -7,9 +7,14 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CHANNEL_TYPE "rpmsg-lua.channel"
+
+static bool plain_values;
+
+void repl_plain_values(bool plain) { plain_values = plain; }
 
 static void channel_write(struct repl_channel *c, const char *p, size_t len)
 {
@@ -82,7 +87,9 @@ int repl_open(struct repl_session *s, struct host *h, repl_write_fn write, void 
 	}
 	lua_getfield(L, -1, "session");
 	lua_remove(L, -2);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
+	lua_pushboolean(L, plain_values);
+	lua_setfield(L, -2, "plain");
 	s->chan = lua_newuserdatauv(L, sizeof *s->chan, 0);
 	s->chan->write = write;
 	s->chan->ctx = ctx;
@@ -126,6 +133,42 @@ void repl_take_line(struct repl_session *s, enum line_kind kind, const char *lin
 		break;
 	}
 	repl_write(s, why);
+}
+
+char **repl_complete(struct repl_session *s, const char *word)
+{
+	lua_State *L = s->h->L;
+	int top = lua_gettop(L);
+	char **list = NULL;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref);
+	lua_getfield(L, -1, "complete");
+	lua_insert(L, -2);
+	lua_pushstring(L, word);
+	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+		rpmsg_logf("REPL completion: %s", lua_tostring(L, -1));
+	} else if (lua_istable(L, -1)) {
+		size_t n = (size_t)luaL_len(L, -1);
+		list = n ? calloc(n + 1, sizeof *list) : NULL;
+		for (size_t i = 0; list && i < n; i++) {
+			lua_rawgeti(L, -1, (lua_Integer)i + 1);
+			const char *w = lua_tostring(L, -1);
+			list[i] = strdup(w ? w : "");
+			lua_pop(L, 1);
+			if (!list[i]) {
+				repl_free_completions(list);
+				list = NULL;
+			}
+		}
+	}
+	lua_settop(L, top);
+	return list;
+}
+
+void repl_free_completions(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
 }
 
 void repl_cancel(struct repl_session *s) { call_method(s, "cancel", NULL, 0); }

@@ -42,6 +42,13 @@ void repl_take_line(struct repl_session *s, enum line_kind kind, const char *lin
 /* Drops a half-typed statement: Ctrl-C at the prompt. */
 void repl_cancel(struct repl_session *s);
 void repl_write(struct repl_session *s, const char *text);
+/* Completions of word (the end of the line before the cursor): a
+ * NULL-terminated array of malloc'd strings, or NULL when there are none.
+ * Free with repl_free_completions. */
+char **repl_complete(struct repl_session *s, const char *word);
+void repl_free_completions(char **list);
+/* --plain: results print as lua.c prints them (tostring, tabs), not pretty. */
+void repl_plain_values(bool plain);
 void repl_close(struct repl_session *s);
 
 #endif

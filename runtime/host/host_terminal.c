@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* The terminal REPL. readline's callback interface keeps the loop in
- * charge: each readable byte goes to rl_callback_read_char, and a finished
- * line comes back through a handler. Without libedit, or when stdin is not a
+/* The terminal REPL. Line editing (line_edit.c) keeps the loop in charge:
+ * each readable byte goes to the editor, and a finished line comes back
+ * through a handler. Without libedit, or when stdin is not a
  * terminal, lines are split by the line_reader. SIGINT gets a real handler,
  * not the signalfd, because it must reach a chunk that is running: the
  * handler only raises the watchdog's interrupt flag and pokes a self-pipe.
  * SIGHUP is ours while the terminal REPL runs: the terminal going away ends
  * the REPL and the host, any other SIGHUP still asks for a reload. */
 #include "host_terminal.h"
+#include "host_output.h"
 #include "host_repl.h"
+#include "line_edit.h"
 #include "line_reader.h"
 #include "lrpmsg_host.h"
 
@@ -21,10 +23,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#ifdef HAVE_LIBEDIT
-#include <editline/readline.h>
-#endif
-
 /* One terminal per process: readline's state is global anyway. */
 static struct terminal {
 	struct host *h;
@@ -36,10 +34,14 @@ static struct terminal {
 	struct loop_timer file_input;     /* stdin that epoll cannot watch: a file, /dev/null */
 	bool input_open;                  /* the session still reads stdin */
 	int pipe[2];
+	struct loop_io output;            /* what the script writes to stdout and stderr */
+	int out_fd;                       /* the terminal: the REPL's own output */
+	int saved_err;                    /* stderr, when it was the terminal too */
+	FILE *out;                        /* out_fd, for libedit; set while output is captured */
 	bool editing;
 	bool tty_in, tty_out;   /* which of stdin, stdout were a terminal at the start */
 	bool installed;         /* the SIGINT handler is ours */
-} term = { .pipe = { -1, -1 } };
+} term = { .pipe = { -1, -1 }, .output.fd = -1, .out_fd = STDOUT_FILENO, .saved_err = -1 };
 
 static void on_sigint(int signo)
 {
@@ -57,7 +59,7 @@ static void write_stdout(void *ctx, const char *p, size_t n)
 {
 	(void)ctx;
 	while (n > 0) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
+		ssize_t w = write(term.out_fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -72,7 +74,7 @@ static bool terminal_gone(void)
 {
 	struct termios t;
 	return (term.tty_in && tcgetattr(STDIN_FILENO, &t) < 0) ||
-	       (term.tty_out && tcgetattr(STDOUT_FILENO, &t) < 0);
+	       (term.tty_out && tcgetattr(term.out_fd, &t) < 0);
 }
 
 /* The session ends: no more input; the host stops as on Ctrl-D. */
@@ -91,46 +93,36 @@ static void hung_up(void)
 	leave();
 }
 
-#ifdef HAVE_LIBEDIT
-static void edited_line(char *line);
-
-/* libedit leaves its character-at-a-time mode (and the terminal's raw mode)
- * before it hands over a line, and only enters it again at the next read:
- * that read then takes a whole cooked line, which the terminal has echoed
- * and libedit echoes again, and where Ctrl-D is a plain character. So the
- * handler is installed afresh, with the new prompt, before the next key. */
-static void ready_for_next_line(void)
-{
-	rl_callback_handler_install(term.session.prompt, edited_line);
-}
-#endif
-
 static void show_prompt(void)
 {
-#ifdef HAVE_LIBEDIT
 	if (term.editing) {
-		ready_for_next_line();
+		line_edit_prompt(term.session.prompt);
 		return;
 	}
-#endif
+	if (term.out)   /* plain lines on a terminal: output goes above a new prompt */
+		line_edit_prompt(term.session.prompt);
 	write_stdout(NULL, term.session.prompt, strlen(term.session.prompt));
 }
 
-#ifdef HAVE_LIBEDIT
-static void edited_line(char *line)
+static void edited_line(char *line, void *ctx)
 {
+	(void)ctx;
 	if (!line) {   /* Ctrl-D on an empty line */
 		leave();
 		return;
 	}
-	if (*line)
-		add_history(line);
+	line_edit_remember(line);
 	repl_feed(&term.session, line, strlen(line));
 	free(line);
 	if (!loop_stopping(term.h->loop))
 		show_prompt();
 }
-#endif
+
+static char **complete_word(const char *word, void *ctx)
+{
+	(void)ctx;
+	return repl_complete(&term.session, word);
+}
 
 static bool piped_line(void *ctx, enum line_kind kind, const char *line, size_t len)
 {
@@ -163,7 +155,6 @@ static void read_piped(int fd)
 
 static void readable(struct loop_io *io, uint32_t events)
 {
-#ifdef HAVE_LIBEDIT
 	if (term.editing) {
 		/* libedit takes a read error or end of file as nothing typed and
 		 * returns; the fd stays readable. Check for ourselves. */
@@ -171,11 +162,9 @@ static void readable(struct loop_io *io, uint32_t events)
 			hung_up();
 			return;
 		}
-		rl_callback_read_char();
+		line_edit_read_key();
 		return;
 	}
-#endif
-	(void)events;
 	read_piped(io->fd);
 }
 
@@ -189,6 +178,29 @@ static void read_file_input(struct loop_timer *t)
 		rpmsg_logf("reading stdin: %s: leaving the REPL", e.msg);
 		leave();
 	}
+}
+
+static void show_output(const char *text, size_t len)
+{
+	line_edit_print_above(term.out_fd, text, len);
+}
+
+/* On a terminal, the script's own stdout and stderr are printed above the
+ * prompt (host_output.c); the REPL writes to the terminal itself. */
+static int capture_output(struct host *h, struct rpmsg_err *e)
+{
+	int fd = output_capture(h->loop, show_output, e);
+	if (fd < 0)
+		return fd;
+	term.out_fd = fd;
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	term.out = copy >= 0 ? fdopen(copy, "w") : NULL;
+	if (!term.out) {
+		if (copy >= 0)
+			close(copy);
+		return rpmsg_fail_errno(e, ENOMEM, "terminal output");
+	}
+	return 0;
 }
 
 static int start_input(struct host *h, struct rpmsg_err *e)
@@ -212,13 +224,10 @@ static void interrupted(struct loop_io *io, uint32_t events)
 		return;
 	write_stdout(NULL, "^C\n", 3);
 	repl_cancel(&term.session);
-#ifdef HAVE_LIBEDIT
 	if (term.editing) {
-		rl_callback_handler_remove();   /* drops the half-typed line */
-		ready_for_next_line();
+		line_edit_cancel(term.session.prompt);   /* drops the half-typed line */
 		return;
 	}
-#endif
 	show_prompt();
 }
 
@@ -266,6 +275,11 @@ static void undo_start(void)
 	}
 	line_reader_free(&term.lines);
 	repl_close(&term.session);
+	output_release();
+	if (term.out)
+		fclose(term.out);
+	term.out = NULL;
+	term.out_fd = STDOUT_FILENO;
 	term.h = NULL;
 }
 
@@ -316,15 +330,16 @@ int terminal_start(struct host *h, struct rpmsg_err *e)
 	sigprocmask(SIG_UNBLOCK, &sigint, NULL);
 	if (start_input(h, e) < 0)
 		return fail_start(e);
-	printf("rpmsg-lua %s (%s)%s\n", RPMSG_VERSION, LUA_RELEASE,
-	       h->script ? "" : ": no script, a fresh environment");
+	char banner[128];
+	snprintf(banner, sizeof banner, "rpmsg-lua %s (%s)%s\n", RPMSG_VERSION, LUA_RELEASE,
+		 h->script ? "" : ": no script, a fresh environment");
 	fflush(stdout);
-#ifdef HAVE_LIBEDIT
-	term.editing = term.tty_in;
-	/* Signals are ours (SIGINT above, the rest through the loop): libedit's
-	 * own handlers would re-send them to the whole process group. */
-	rl_catch_signals = 0;
-#endif
+	if (term.tty_in && term.tty_out && capture_output(h, e) < 0)
+		return fail_start(e);
+	write_stdout(NULL, banner, strlen(banner));
+	term.editing = term.tty_in && line_edit_available();
+	if (term.editing)
+		line_edit_init(stdin, term.out, edited_line, complete_word, NULL);
 	show_prompt();
 	return 0;
 }
@@ -333,11 +348,9 @@ void terminal_stop(void)
 {
 	if (!term.h)
 		return;
-#ifdef HAVE_LIBEDIT
 	if (term.editing)
-		rl_callback_handler_remove();   /* the terminal back in its own mode */
+		line_edit_end();   /* the terminal back in its own mode */
 	term.editing = false;
-#endif
 	loop_io_stop(term.h->loop, &term.input);
 	undo_start();
 }

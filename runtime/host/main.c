@@ -7,6 +7,7 @@
 #include "host.h"
 #include "host_console.h"
 #include "host_notify.h"
+#include "host_repl.h"
 #include "host_terminal.h"
 #include "log.h"
 #include "lrpmsg_host.h"
@@ -38,6 +39,8 @@ static const char usage[] =
 	"  -i                      a REPL on the terminal, in the script's environment,\n"
 	"                          while the loop runs; Ctrl-C interrupts a chunk,\n"
 	"                          Ctrl-D leaves\n"
+	"  --plain                 the REPL prints results as lua.c does (tostring),\n"
+	"                          not pretty-printed\n"
 	"  --console PATH          serve the same REPL on a unix socket (mode 0600,\n"
 	"                          root and our own uid only); `rpmsg-lua attach PATH`\n"
 	"                          connects to it\n"
@@ -96,6 +99,8 @@ static int parse(int argc, char **argv, struct options *o)
 			return -1;
 		} else if (!strcmp(a, "--check")) {
 			o->check = true;
+		} else if (!strcmp(a, "--plain")) {
+			repl_plain_values(true);
 		} else if (!strcmp(a, "-i")) {
 			o->interactive = true;
 		} else if (!strcmp(a, "--sim") || !strcmp(a, "--handler-timeout") ||

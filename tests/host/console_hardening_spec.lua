@@ -101,7 +101,7 @@ describe("console sessions", function()
     local status, out, err = with_console(path,
       attach(path, "type(rpmsg.state), rpmsg.endpoints()[1] == ep\nscript_sees_rpmsg_global()\n"))
     assert.equal(0, status, err)
-    assert.matches("> table\ttrue\n> false\n> $", out)
+    assert.matches('> "table"\ttrue\n> false\n> $', out)
   end)
 
   it("print the value of =expr, as lua.c does", function()
@@ -125,7 +125,7 @@ describe("--console PATH", function()
     assert.not_matches("second host took over", out)
     assert.matches("rpmsg%-lua: console " .. path:gsub("%p", "%%%0") ..
       " is served by a running host %(pid %d+%)", err)
-    assert.matches("console: " .. app:gsub("%p", "%%%0") .. "\n> app\n> $", out)
+    assert.matches("console: " .. app:gsub("%p", "%%%0") .. '\n> "app"\n> $', out)
   end)
 
   it("takes over a socket left behind by a host that is gone", function()
@@ -138,7 +138,7 @@ describe("--console PATH", function()
     local out, err
     status, out, err = with_console(path, attach(path, "ep.name\n"))
     assert.equal(0, status, err)
-    assert.matches("> app\n> $", out)
+    assert.matches('> "app"\n> $', out)
   end)
 
   it("refuses an empty path (Linux would make it an abstract socket)", function()
@@ -162,7 +162,7 @@ describe("the piped REPL (-i)", function()
     local status, out = helper.sh(("printf %%s %s | timeout -s KILL 10 %s -i")
       :format(q("=type(rpmsg.now())"), q(helper.bin)))
     assert.equal(0, status)
-    assert.matches("> number\n> \n$", out)
+    assert.matches('> "number"\n> \n$', out)
   end)
 
   it("reads its commands from a file, and from /dev/null nothing, then leaves", function()

@@ -229,7 +229,7 @@ describe("Ctrl-C", function()
     assert.equal(0, status, err)
     assert.not_matches("interrupted", err)
     assert.matches("> ^C\n> ", out, 1, true)
-    assert.matches("> looping\ninterrupted!\nstack traceback:\n.-\n> still here\n", out)
+    assert.matches('> looping\ninterrupted!\nstack traceback:\n.-\n> "still here"\n', out)
   end)
 end)
 
