@@ -9,8 +9,16 @@ local apidoc = require "rpmsg.apidoc"
 local M = {}
 
 -- The names the README gives the module's userdata, and their types.
+-- Each object's metatable: its registry name (a C type), or a function
+-- that returns it (a type written in Lua, whose metatable is its module's).
 M.objects = {ep = "rpmsg.endpoint", ctrl = "rpmsg.ctrl", timer = "rpmsg.timer",
-  task = "rpmsg.task", r = "rpmsg.remoteproc", watch = "rpmsg.watch"}
+  task = "rpmsg.task", r = "rpmsg.remoteproc", watch = "rpmsg.watch", h = "rpmsg.tty_fd",
+  t = function() return require("rpmsg.tty").metatable end}
+
+function M.metatable_of(type_name)
+  if type(type_name) == "function" then return type_name() end
+  return debug.getregistry()[type_name]
+end
 
 -- name -> entries: first those whose call column names it, then those whose
 -- notes mention it.
@@ -30,7 +38,7 @@ M.by_name = by_name
 
 -- The methods of one of our userdata types, by name, from its metatable.
 function M.methods(type_name)
-  local mt = debug.getregistry()[type_name]
+  local mt = M.metatable_of(type_name)
   local out = {}
   if type(mt) ~= "table" then return out end
   local function take(t)
@@ -70,7 +78,7 @@ local function name_of(v)
   end
   for short, type_name in pairs(M.objects) do
     local mt = debug.getmetatable(v)
-    if mt and mt == debug.getregistry()[type_name] then return short end
+    if mt and mt == M.metatable_of(type_name) then return short end
   end
 end
 

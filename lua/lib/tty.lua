@@ -381,6 +381,9 @@ local mt = {
   __name = "rpmsg.tty",
 }
 
+-- help() in the REPL lists a tty's methods from here.
+M.metatable = mt
+
 function M.new(opts)
   if type(opts) ~= "table" then error("rpmsg.tty{path = ... or service = ..., framing = ...}: expected a table", 2) end
   if (opts.path == nil) == (opts.service == nil) then
