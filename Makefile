@@ -25,7 +25,8 @@ LUA_PKG    ?= lua5.4
 LUA        ?= lua5.4
 PKG_CONFIG ?= pkg-config
 WERROR     ?= $(if $(wildcard .git),1,0)
-VERSION    := $(shell sed -n 's/^\#define RPMSG_VERSION "\(.*\)"/\1/p' runtime/bindings/lrpmsg_host.h)
+# The version the binary reports (RPMSG_VERSION, in whichever header has it).
+VERSION    := $(firstword $(shell sed -n 's/^\#define RPMSG_VERSION "\(.*\)"/\1/p' runtime/*/*.h))
 
 B := build
 ifneq ($(origin ARCH),command line)
