@@ -4,7 +4,7 @@
  * dispatches each message, to the first waiting task or to on_message; the
  * end of the endpoint wakes its waiters and fires on_close; an endpoint
  * whose remote went is made again when the remote comes back. */
-#include "l_endpoint.h"
+#include "l_observe.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -106,6 +106,7 @@ void rpmsg_endpoint_closed(lua_State *L, int idx, struct lendpoint *le, const ch
 	if (le->close_notified)
 		return;
 	le->close_notified = true;
+	observe_closed(le, reason);
 	/* The remote went: the kernel destroyed the endpoint, so nothing to
 	 * destroy; it is down (sends say so) until the remote comes back and
 	 * it is created again. */
@@ -125,6 +126,7 @@ void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg
 	le->ep = ep;
 	le->down = false;
 	le->close_notified = false;
+	observe_reopened(le);
 	rpmsg_endpoint_update_watch(L, idx, le);
 	call_handler(L, idx, le, "on_open", 0);
 }
@@ -161,6 +163,7 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 		}
 		size_t n = rpmsg_endpoint_kept_length(le, got, sizeof buf);
 		le->rt->messages_in++;
+		observe_received(le, buf, n);
 		struct ltask *t = pop_waiter(L, idx, le);
 		if (t) {   /* a waiting coroutine goes first */
 			rpmsg_task_unblock(t);
@@ -176,7 +179,8 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 		if (!le->on_message_label[0])
 			snprintf(le->on_message_label, sizeof le->on_message_label,
 				 "on_message of endpoint '%.64s'", rpmsg_endpoint_label(le));
-		rpmsg_call(le->rt, 2, le->on_message_label);
+		uint64_t started = observe_ns();
+		observe_handled(le, started, rpmsg_call(le->rt, 2, le->on_message_label));
 	}
 	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {

@@ -27,6 +27,7 @@ static int runtime_gc(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
 	rt->closed = true;
+	rpmsg_trace_close(rt);
 	rpmsg_errors_flush(rt);
 	rpmsg_guard_close(rt);
 	if (rt->loop)
@@ -276,6 +277,8 @@ static const luaL_Reg functions[] = {
 	{ "now", module_now },
 	{ "reload", module_reload },
 	{ "stats", module_stats },
+	{ "trace", rpmsg_l_trace },
+	{ "clock", rpmsg_l_clock },
 	{ NULL, NULL },
 };
 

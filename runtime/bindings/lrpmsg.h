@@ -38,6 +38,7 @@ struct rpmsg_runtime {
 	int raised_ref;               /* that error's traceback (registry ref), LUA_NOREF if none */
 	unsigned long handler_errors;
 	unsigned long messages_in, messages_out;
+	struct rpmsg_trace *trace;    /* NULL while nothing traces (l_trace.c) */
 	/* The log-flood limit (l_guard.c): per source (the `what` label), the
 	 * first few errors of each second are logged, the rest counted. */
 	struct rpmsg_error_source {
@@ -213,6 +214,9 @@ int rpmsg_l_suspend(lua_State *L);
 int rpmsg_l_current(lua_State *L);
 int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
+int rpmsg_l_trace(lua_State *L);
+int rpmsg_l_clock(lua_State *L);
+void rpmsg_trace_close(struct rpmsg_runtime *rt);   /* at the runtime's end */
 
 /* Keeps the value at idx alive until rpmsg_unanchor (endpoints and timers
  * the loop points at must not be collected under it). */
