@@ -186,11 +186,11 @@ static void pcap_write(struct rpmsg_trace *tr, struct lendpoint *le, bool inboun
 {
 	struct rpmsg_err e;
 	if (le->stats.pcap_gen != tr->pcap_gen) {
-		char name[80], desc[300];
-		const struct rpmsg_info *i = endpoint_info(le);
+		char name[80], desc[300], addrs[40];
 		snprintf(name, sizeof name, "%s", rpmsg_endpoint_label(le));
-		snprintf(desc, sizeof desc, "rpmsg endpoint %s, src %u, dst %u%s%s", i->name, i->src,
-			 i->dst, le->ep ? ", " : "", le->ep ? le->ep->path : "");
+		addresses(addrs, sizeof addrs, le, false);
+		snprintf(desc, sizeof desc, "rpmsg endpoint %s %s%s%s", rpmsg_endpoint_label(le), addrs,
+			 le->ep ? " " : "", le->ep ? le->ep->path : "");
 		if (pcapng_interface(&tr->pcap, name, desc, PCAPNG_LINKTYPE_USER0, &le->stats.pcap_if, &e) < 0)
 			goto failed;
 		le->stats.pcap_gen = tr->pcap_gen;

@@ -33,7 +33,7 @@ static bool pump(int from, int to, bool to_socket)
 	return true;
 }
 
-int console_attach(const char *path)
+int console_attach(const char *path, bool trace)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof addr.sun_path) {
@@ -44,6 +44,11 @@ int console_attach(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
 		fprintf(stderr, "rpmsg-lua: cannot attach to %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (trace && send(fd, TRACE_REQUEST, sizeof TRACE_REQUEST - 1, MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "rpmsg-lua: cannot ask %s for its trace: %s\n", path, strerror(errno));
+		close(fd);
 		return 1;
 	}
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
@@ -60,9 +65,10 @@ int console_attach(const char *path)
 			/* End of our input: let the host finish answering, then go. */
 			input_open = false;
 			p[0].fd = -1;
-			shutdown(fd, SHUT_WR);
+			if (!trace)   /* a trace is followed until the host goes */
+				shutdown(fd, SHUT_WR);
 		}
 	}
 	close(fd);
-	return refused || input_open ? 1 : 0;
+	return refused || (input_open && !trace) ? 1 : 0;
 }

@@ -16,7 +16,9 @@ int console_start(struct host *h, const char *path, struct rpmsg_err *e);
 void console_stop(void);
 
 /* The client (host_attach.c): copies stdin to the console and the console to stdout until
- * the console closes. Returns an exit code. */
-int console_attach(const char *path);
+ * the console closes. Returns an exit code. trace: first asks for the host's
+ * trace (TRACE_REQUEST), and stays after stdin ends, until the host goes. */
+#define TRACE_REQUEST "rpmsg.trace{to = print}\n"
+int console_attach(const char *path, bool trace);
 
 #endif
