@@ -189,7 +189,7 @@ static void pcap_write(struct rpmsg_trace *tr, struct lendpoint *le, bool inboun
 		char name[80], desc[300], addrs[40];
 		snprintf(name, sizeof name, "%s", rpmsg_endpoint_label(le));
 		addresses(addrs, sizeof addrs, le, false);
-		snprintf(desc, sizeof desc, "rpmsg endpoint %s %s%s%s", rpmsg_endpoint_label(le), addrs,
+		snprintf(desc, sizeof desc, "rpmsg endpoint %.64s %s%s%.180s", rpmsg_endpoint_label(le), addrs,
 			 le->ep ? " " : "", le->ep ? le->ep->path : "");
 		if (pcapng_interface(&tr->pcap, name, desc, PCAPNG_LINKTYPE_USER0, &le->stats.pcap_if, &e) < 0)
 			goto failed;
