@@ -186,7 +186,7 @@ static void pcap_write(struct rpmsg_trace *tr, struct lendpoint *le, bool inboun
 {
 	struct rpmsg_err e;
 	if (le->stats.pcap_gen != tr->pcap_gen) {
-		char name[80], desc[300], addrs[40];
+		char name[80], desc[320], addrs[40];
 		snprintf(name, sizeof name, "%s", rpmsg_endpoint_label(le));
 		addresses(addrs, sizeof addrs, le, false);
 		snprintf(desc, sizeof desc, "rpmsg endpoint %.64s %s%s%.180s", rpmsg_endpoint_label(le), addrs,
