@@ -79,11 +79,6 @@ int rpmsg_trace_pcap(struct rpmsg_trace *tr, const char *path, struct rpmsg_err 
 	return 0;
 }
 
-bool rpmsg_trace_idle(const struct rpmsg_trace *tr)
-{
-	return tr->text_fd < 0 && !tr->pcap_on && tr->listeners_ref == LUA_NOREF;
-}
-
 void rpmsg_trace_close(struct rpmsg_runtime *rt)
 {
 	struct rpmsg_trace *tr = rt->trace;

@@ -51,9 +51,13 @@ int rpmsg_trace_text(struct rpmsg_trace *tr, const char *path, struct rpmsg_err 
 int rpmsg_trace_pcap(struct rpmsg_trace *tr, const char *path, struct rpmsg_err *e);
 /* Frees everything and sets rt->trace to NULL. */
 void rpmsg_trace_close(struct rpmsg_runtime *rt);
-/* Appends a line for the listeners (l_trace_lua.c delivers). */
+/* l_trace_listeners.c: appends a line for the listeners, which get it from
+ * the deliver timer. */
 void rpmsg_trace_queue_line(struct rpmsg_trace *tr, const char *line, size_t len);
-bool rpmsg_trace_idle(const struct rpmsg_trace *tr);
+static inline bool rpmsg_trace_idle(const struct rpmsg_trace *tr)
+{
+	return tr->text_fd < 0 && !tr->pcap_on && tr->listeners_ref == LUA_NOREF;
+}
 /* The deliver timer's callback. */
 void rpmsg_trace_deliver(struct loop_timer *t);
 
