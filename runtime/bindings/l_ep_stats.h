@@ -20,6 +20,10 @@ struct rpmsg_ep_stats {
 	/* Its interface in the trace's pcapng file: valid while pcap_gen
 	 * matches the file's generation (a new file numbers them afresh). */
 	uint32_t pcap_if, pcap_gen;
+	/* Its name and addresses as the trace last saw them open: a close
+	 * traced after the fd went still says which endpoint it was. */
+	char trace_name[32];
+	uint32_t trace_src, trace_dst;
 };
 
 #endif

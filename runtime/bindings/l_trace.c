@@ -115,15 +115,30 @@ static int stamp(struct rpmsg_trace *tr, char *out, size_t size, uint64_t us)
 			(unsigned long long)(t % 1000000));
 }
 
-static const struct rpmsg_info *endpoint_info(const struct lendpoint *le)
+/* Remembers what the endpoint is called while it is open (l_ep_stats.h). */
+static void remember(struct lendpoint *le)
 {
-	return le->ep ? &le->ep->info : &le->decl.info;
+	if (!le->ep)
+		return;
+	snprintf(le->stats.trace_name, sizeof le->stats.trace_name, "%s", rpmsg_endpoint_label(le));
+	le->stats.trace_src = le->ep->info.src;
+	le->stats.trace_dst = le->ep->info.dst;
+}
+
+static const char *label(const struct lendpoint *le)
+{
+	return le->ep || !le->stats.trace_name[0] ? rpmsg_endpoint_label(le) : le->stats.trace_name;
 }
 
 static int addresses(char *out, size_t size, const struct lendpoint *le, bool inbound)
 {
-	const struct rpmsg_info *i = endpoint_info(le);
-	uint32_t from = inbound ? i->dst : i->src, to = inbound ? i->src : i->dst;
+	uint32_t src = le->stats.trace_src, dst = le->stats.trace_dst;
+	if (le->ep || !le->stats.trace_name[0]) {
+		const struct rpmsg_info *i = le->ep ? &le->ep->info : &le->decl.info;
+		src = i->src;
+		dst = i->dst;
+	}
+	uint32_t from = inbound ? dst : src, to = inbound ? src : dst;
 	char a[16], b[16];
 	if (from == RPMSG_ANY)
 		snprintf(a, sizeof a, "any");
@@ -166,11 +181,12 @@ static bool still_tracing(struct rpmsg_runtime *rt)
 	return false;
 }
 
-static size_t head(struct rpmsg_trace *tr, char *line, const struct lendpoint *le, bool inbound,
+static size_t head(struct rpmsg_trace *tr, char *line, struct lendpoint *le, bool inbound,
 		   const char *what)
 {
+	remember(le);
 	size_t n = (size_t)stamp(tr, line, 64, now_us());
-	n += (size_t)snprintf(line + n, 100, "  %s  ", rpmsg_endpoint_label(le));
+	n += (size_t)snprintf(line + n, 100, "  %.64s  ", label(le));
 	n += (size_t)addresses(line + n, 40, le, inbound);
 	n += (size_t)snprintf(line + n, 24, "  %s", what);
 	return n;
@@ -182,17 +198,18 @@ static void pcap_write(struct rpmsg_trace *tr, struct lendpoint *le, bool inboun
 	struct rpmsg_err e;
 	if (le->stats.pcap_gen != tr->pcap_gen) {
 		char name[80], desc[320], addrs[40];
-		snprintf(name, sizeof name, "%s", rpmsg_endpoint_label(le));
+		snprintf(name, sizeof name, "%s", label(le));
 		addresses(addrs, sizeof addrs, le, false);
-		snprintf(desc, sizeof desc, "rpmsg endpoint %.64s %s%s%.180s", rpmsg_endpoint_label(le), addrs,
+		snprintf(desc, sizeof desc, "rpmsg endpoint %.64s %s%s%.180s", label(le), addrs,
 			 le->ep ? " " : "", le->ep ? le->ep->path : "");
 		if (pcapng_interface(&tr->pcap, name, desc, PCAPNG_LINKTYPE_USER0, &le->stats.pcap_if, &e) < 0)
 			goto failed;
 		le->stats.pcap_gen = tr->pcap_gen;
 	}
 	/* The header virtio_rpmsg_bus puts on the wire (struct rpmsg_hdr,
-	 * little-endian): src, dst, reserved, len, flags. */
-	const struct rpmsg_info *i = endpoint_info(le);
+	 * little-endian): src, dst, reserved, len, flags. A message is only
+	 * ever traced while the endpoint is open. */
+	const struct rpmsg_info *i = &le->ep->info;
 	uint32_t src = inbound ? i->dst : i->src, dst = inbound ? i->src : i->dst;
 	uint8_t hdr[16] = { 0 };
 	for (int b = 0; b < 4; b++) {
