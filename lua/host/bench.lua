@@ -36,6 +36,8 @@ local function parse(args)
       local n = math.tointeger(tonumber(v))
       if not n or n < 0 then return nil, ("bench: %s wants a number >= 0, not '%s'"):format(a, v) end
       o[numeric[a]] = n
+      o.given = o.given or {}
+      o.given[numeric[a]] = true
     end
     i = i + 2
   end
@@ -109,7 +111,8 @@ function M.main(args)
   local decl = {ctrl = o.ctrl, name = "rpmsg-lua-bench", src = rpmsg.ADDR_ANY, dst = o.dst}
   local where = ("against ctrl %d dst %d"):format(o.ctrl, o.dst)
   if o.service then
-    decl = {ctrl = o.ctrl, service = o.service, name = "rpmsg-lua-bench"}
+    -- on the control device given, or wherever the remote announced it
+    decl = {ctrl = o.given and o.given.ctrl and o.ctrl or nil, service = o.service, name = "rpmsg-lua-bench"}
     where = ("against service '%s'"):format(o.service)
   end
   local ok, ep, eerr = pcall(rpmsg.endpoint, decl)
