@@ -14,6 +14,20 @@ if not guest.virtio then
   return
 end
 
+-- assert() for rpmsg.spawn tasks (luassert's error tables print badly there).
+local function check(v, ...)
+  if not v then error(table.concat({tostring((select(1, ...)))}, " "), 2) end
+  return v, ...
+end
+
+local function until_(cond, ms, what)
+  local deadline = rpmsg.now() + ms
+  while not cond() do
+    if rpmsg.now() > deadline then error("timed out waiting for " .. what, 2) end
+    rpmsg.sleep(10)
+  end
+end
+
 local function trace_lines(text)
   local l = {}
   for line in text:gmatch("[^\n]+") do
@@ -82,5 +96,44 @@ describe("kernel: observation", function()
       "--size", "496", "--window", "8"}, 60)
     assert.equal(0, status, err)
     assert.matches("300 round trips of 496 bytes, window 8", out)
+  end)
+
+  it("traces the close and the reopen of an endpoint whose remote stopped and started", function()
+    local r = assert(rpmsg.remoteproc(guest.rproc))
+    local lines = {}
+    assert(rpmsg.trace{to = function(text)
+      for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    end})
+    local ep = assert(rpmsg.endpoint{remoteproc = guest.rproc, name = "obs-cycle", src = 720, dst = 721})
+    local got, closed, opened = {}, false, false
+    ep.on_message = function(m) got[#got + 1] = m end
+    ep.on_close = function() closed = true end
+    ep.on_open = function() opened = true end
+    local ok, err = pcall(helper.run_task, rpmsg, function()
+      check(ep:send("before"))
+      until_(function() return got[1] == "before" end, 3000, "the first echo")
+      check(r:stop())
+      until_(function() return closed end, 10000, "on_close")
+      check(r:start())
+      until_(function() return opened end, 10000, "on_open")
+      check(ep:send("after"))
+      until_(function() return got[2] == "after" end, 3000, "the echo after the restart")
+    end)
+    helper.settle(rpmsg, 50)             -- the listener's last lines
+    rpmsg.trace(false)
+    local s = ep:stats()
+    ep:close()
+    if r:state() ~= "running" then r:start() end
+    assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000))
+    assert(ok, err)
+    local events = {}
+    for _, l in ipairs(lines) do
+      local what = l:match("^%(%d+%.%d+%)  obs%-cycle  %d+%->%d+  (%u+)")
+      if what then events[#events + 1] = what end
+    end
+    assert.same({"TX", "RX", "CLOSE", "REOPEN", "TX", "RX"}, events)
+    local close = table.concat(lines, "\n"):match("obs%-cycle  720%->721  CLOSE  ([^\n]*)")
+    assert.equal("remote gone", close)
+    assert.same({1, 1, 2, 2}, {s.closes, s.reopens, s.messages_out, s.messages_in})
   end)
 end)
