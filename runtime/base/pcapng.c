@@ -111,7 +111,7 @@ int pcapng_interface(struct pcapng *p, const char *name, const char *description
 }
 
 int pcapng_packet(struct pcapng *p, uint32_t id, uint64_t ts_us, const void *hdr, size_t hdr_len,
-		  const void *data, size_t len, uint32_t flags, struct rpmsg_err *e)
+		  const void *data, size_t len, size_t wire_len, uint32_t flags, struct rpmsg_err *e)
 {
 	if (hdr_len + len > BLOCK_MAX - 64)
 		return rpmsg_fail(e, EMSGSIZE, "pcapng: a %zu-byte packet is over the writer's limit",
@@ -122,7 +122,7 @@ int pcapng_packet(struct pcapng *p, uint32_t id, uint64_t ts_us, const void *hdr
 	put32(&b, (uint32_t)(ts_us >> 32));
 	put32(&b, (uint32_t)ts_us);
 	put32(&b, (uint32_t)(hdr_len + len));    /* captured */
-	put32(&b, (uint32_t)(hdr_len + len));    /* on the wire */
+	put32(&b, (uint32_t)(hdr_len + (wire_len > len ? wire_len : len)));   /* on the wire */
 	memcpy(b.buf + b.len, hdr, hdr_len);
 	b.len += hdr_len;
 	put(&b, data, len);

@@ -26,9 +26,10 @@ int pcapng_open(struct pcapng *p, const char *path, struct rpmsg_err *e);
 int pcapng_interface(struct pcapng *p, const char *name, const char *description, uint16_t linktype,
 		     uint32_t *id, struct rpmsg_err *e);
 /* An enhanced packet block: hdr then data as one packet, at ts_us (µs since
- * the epoch), with `flags` (PCAPNG_INBOUND/OUTBOUND) as its epb_flags. */
+ * the epoch), with `flags` (PCAPNG_INBOUND/OUTBOUND) as its epb_flags.
+ * wire_len: the length the packet had, when data is a cut of it (or len). */
 int pcapng_packet(struct pcapng *p, uint32_t id, uint64_t ts_us, const void *hdr, size_t hdr_len,
-		  const void *data, size_t len, uint32_t flags, struct rpmsg_err *e);
+		  const void *data, size_t len, size_t wire_len, uint32_t flags, struct rpmsg_err *e);
 void pcapng_close(struct pcapng *p);
 
 #endif

@@ -179,8 +179,7 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 		if (!le->on_message_label[0])
 			snprintf(le->on_message_label, sizeof le->on_message_label,
 				 "on_message of endpoint '%.64s'", rpmsg_endpoint_label(le));
-		uint64_t started = observe_ns();
-		observe_handled(le, started, rpmsg_call(le->rt, 2, le->on_message_label));
+		observe_call(le, 2, le->on_message_label);
 	}
 	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {

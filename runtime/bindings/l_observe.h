@@ -71,9 +71,11 @@ static inline uint64_t observe_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Wraps the on_message call: its time, its failure. Returns ok. */
-static inline bool observe_handled(struct lendpoint *le, uint64_t started_ns, bool ok)
+/* rpmsg_call of on_message, timed and its failure counted. Returns ok. */
+static inline bool observe_call(struct lendpoint *le, int nargs, const char *what)
 {
+	uint64_t started_ns = observe_ns();
+	bool ok = rpmsg_call(le->rt, nargs, what);
 	uint64_t ns = observe_ns() - started_ns;
 	le->stats.handler_calls++;
 	le->stats.handler_ns += ns;

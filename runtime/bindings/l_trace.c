@@ -15,7 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES (160 + RPMSG_MAX_MESSAGE * 4)
+#define LINE_MAX_BYTES (256 + RPMSG_MAX_MESSAGE * 4)   /* head, hex, text, a cut mark */
 
 static uint64_t now_us(void)
 {
@@ -218,7 +218,8 @@ static void pcap_write(struct rpmsg_trace *tr, struct lendpoint *le, bool inboun
 	}
 	hdr[12] = (uint8_t)len;
 	hdr[13] = (uint8_t)(len >> 8);
-	if (pcapng_packet(&tr->pcap, le->stats.pcap_if, now_us(), hdr, sizeof hdr, msg, len,
+	size_t kept = len > RPMSG_MAX_MESSAGE ? RPMSG_MAX_MESSAGE : len;
+	if (pcapng_packet(&tr->pcap, le->stats.pcap_if, now_us(), hdr, sizeof hdr, msg, kept, len,
 			  inbound ? PCAPNG_INBOUND : PCAPNG_OUTBOUND, &e) == 0)
 		return;
 failed:
@@ -237,8 +238,11 @@ void rpmsg_trace_message(struct lendpoint *le, enum rpmsg_trace_kind dir, const 
 		static const char hex[] = "0123456789ABCDEF";
 		char line[LINE_MAX_BYTES];
 		size_t n = head(tr, line, le, inbound, inbound ? "RX" : "TX");
-		n += (size_t)snprintf(line + n, 16, "  [%zu] ", len);
-		for (size_t k = 0; k < len; k++) {
+		n += (size_t)snprintf(line + n, 24, "  [%zu] ", len);
+		/* A socket adopted with fd = may carry more than virtio's 496
+		 * bytes: the line shows the first 496 and says so. */
+		size_t shown = len > RPMSG_MAX_MESSAGE ? RPMSG_MAX_MESSAGE : len;
+		for (size_t k = 0; k < shown; k++) {
 			line[n++] = ' ';
 			line[n++] = hex[(unsigned char)msg[k] >> 4];
 			line[n++] = hex[(unsigned char)msg[k] & 15];
@@ -246,9 +250,11 @@ void rpmsg_trace_message(struct lendpoint *le, enum rpmsg_trace_kind dir, const 
 		line[n++] = ' ';
 		line[n++] = ' ';
 		line[n++] = '\'';
-		for (size_t k = 0; k < len; k++)
+		for (size_t k = 0; k < shown; k++)
 			line[n++] = msg[k] >= 0x20 && msg[k] < 0x7f ? msg[k] : '.';
 		line[n++] = '\'';
+		if (shown < len)
+			n += (size_t)snprintf(line + n, 16, " ...");
 		emit(tr, line, n);
 	}
 	still_tracing(le->rt);
@@ -260,7 +266,7 @@ void rpmsg_trace_event(struct lendpoint *le, enum rpmsg_trace_kind kind, size_t 
 	struct rpmsg_trace *tr = le->rt->trace;
 	if (tr->text_fd >= 0 || tr->listeners_ref != LUA_NOREF) {
 		static const char *const names[] = { "TX", "RX", "EAGAIN", "DROP", "CLOSE", "REOPEN" };
-		char line[512];
+		char line[768];
 		size_t k = head(tr, line, le, false, names[kind]);
 		if (kind == RPMSG_TRACE_EAGAIN)
 			k += (size_t)snprintf(line + k, 80, "  [%zu]  queued, %zu waiting", len, n);

@@ -163,6 +163,36 @@ describe("rpmsg.trace", function()
     assert.equal(0, packet(blocks[7]).ifid)
   end)
 
+  it("shows the first 496 bytes of a longer message on an adopted socket, and says it cut", function()
+    -- A SOCK_SEQPACKET socket adopted with fd = may carry more than virtio's
+    -- 496 bytes: python3 holds the other end and sends 2000.
+    local status, out, err = helper.sh(([==[python3 -c '
+import socket, subprocess, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+import os
+p = subprocess.Popen(["lua5.4", "-e", sys.argv[1]], pass_fds=[b.fileno()],
+                     env=dict(os.environ, FD=str(b.fileno())))
+b.close()
+a.send(bytes(range(250)) * 8)
+sys.exit(p.wait())
+' %s]==]):format(q([[
+      package.cpath = "]] .. helper.build .. [[/?.so;" .. package.cpath
+      local rpmsg = require "rpmsg"
+      local ep = assert(rpmsg.endpoint{fd = tonumber(os.getenv("FD"))})
+      assert(rpmsg.trace{file = "-", pcap = "/dev/null"})
+      local msg = assert(ep:recv(4096, 2000))
+      print(#msg)
+    ]])))
+    assert.equal(0, status, err)
+    assert.equal("2000\n", out)
+    local line = err:match("[^\n]*  RX  [^\n]*")
+    assert.truthy(line, err)
+    assert.matches("  RX  %[2000%]  00 01 02 ", line)
+    assert.matches(" F2 F3 F4 F5  '", line)            -- byte 496 is 245 (0xF5): the last shown
+    assert.matches("' %.%.%.$", line)
+    assert.is_nil(err:match("pcapng"))                  -- the pcap took it too, cut
+  end)
+
   it("stops writing to a full disk, says so once, and the messages still flow", function()
     local status, _, err = lua([[
       local rpmsg = require "rpmsg"

@@ -43,7 +43,7 @@ static void test_blocks(void)
 	CHECK(pcapng_interface(&p, "ep-b", NULL, PCAPNG_LINKTYPE_USER0, &b, &e) == 0 && b == 1,
 	      "the second is 1");
 	const char hdr[16] = { 1, 2, 3, 4 };
-	CHECK(pcapng_packet(&p, 1, 0x100000002ull, hdr, sizeof hdr, "abcde", 5, PCAPNG_INBOUND, &e) == 0,
+	CHECK(pcapng_packet(&p, 1, 0x100000002ull, hdr, sizeof hdr, "abcde", 5, 5, PCAPNG_INBOUND, &e) == 0,
 	      "writes a packet");
 	pcapng_close(&p);
 
@@ -96,8 +96,9 @@ static void test_failures(void)
 	uint32_t id;
 	pcapng_open(&p, path, &e);
 	pcapng_interface(&p, "x", NULL, PCAPNG_LINKTYPE_USER0, &id, &e);
-	CHECK(pcapng_packet(&p, id, 0, big, 16, big, sizeof big, 0, &e) < 0 && e.code == EMSGSIZE,
+	CHECK(pcapng_packet(&p, id, 0, big, 16, big, sizeof big, sizeof big, 0, &e) < 0 && e.code == EMSGSIZE,
 	      "a packet over the writer's limit is refused, not cut");
+	CHECK(pcapng_packet(&p, id, 0, big, 16, big, 496, 4000, 0, &e) == 0, "a cut packet says its length on the wire");
 	pcapng_close(&p);
 	unlink(path);
 }
