@@ -26,7 +26,8 @@ function M.session(opts)
   self.print = function(...)
     local parts = table.pack(...)
     for i = 1, parts.n do parts[i] = tostring(parts[i]) end
-    self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
+    -- false once the session closed, so a trace listener (attach --trace) goes
+    return self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
   end
   self.help = function(...) self.write(help.text(...)) end
   return self

@@ -49,6 +49,10 @@ local MAX_ID = 0xFFFFFFFF
 local Peer = {}
 Peer.__index = Peer
 
+-- Every peer, weakly: `rpmsg-lua stats` and --metrics report their latencies.
+M.peers = setmetatable({}, {__mode = "k"})
+M.LATENCY_SAMPLES = 1024
+
 local function check_timeout(t, who)
   if math.type(t) ~= "integer" or t < 0 or t > 1 << 30 then
     error(("%s: timeout must be an integer number of milliseconds (0..2^30), got %s")
@@ -82,7 +86,9 @@ function M.new(ep, opts)
     next_id = 1,
     handlers = {},
     stats = {calls = 0, timeouts = 0, late = 0, malformed = 0, served = 0, refused = 0},
+    latencies = {},     -- method -> the last LATENCY_SAMPLES round trips, in seconds
   }, Peer)
+  M.peers[self] = true
   -- What the remote can make us log, each at a bounded rate.
   local prefix = "rpc: " .. self.label
   self.log_malformed = frag.log_limiter(prefix, "malformed frames dropped")
@@ -168,6 +174,7 @@ function Peer:call(method, payload, timeout)
     if not call.done and self.pending[id] == call then self.pending[id] = nil end
   end})
   self.stats.calls = self.stats.calls + 1
+  local started = rpmsg.clock()
   local ok, err, code = self:send_frame(frame)
   if not ok then
     self.pending[id] = nil
@@ -180,11 +187,43 @@ function Peer:call(method, payload, timeout)
   end
   call.done = true
   if call.result then
+    self:record_latency(method, rpmsg.clock() - started)
     return table.unpack(call.result, 1, call.result.n)
   end
   self.pending[id] = nil
   if code == "ETIMEDOUT" then self.stats.timeouts = self.stats.timeouts + 1 end
   return nil, err, code
+end
+
+-- Keeps the last LATENCY_SAMPLES round trips of each method, in a ring.
+function Peer:record_latency(method, seconds)
+  local l = self.latencies[method]
+  if not l then
+    l = {count = 0, max = 0}
+    self.latencies[method] = l
+  end
+  l.count = l.count + 1
+  l[(l.count - 1) % M.LATENCY_SAMPLES + 1] = seconds
+  if seconds > l.max then l.max = seconds end
+end
+
+-- The p-th percentile (0..100) of a list of numbers, nearest rank.
+function M.percentile(samples, p)
+  local sorted = table.move(samples, 1, #samples, 1, {})
+  table.sort(sorted)
+  if #sorted == 0 then return nil end
+  return sorted[math.max(1, math.ceil(p / 100 * #sorted))]
+end
+
+-- Call latency per method, in seconds: {method = {count =, p50 =, p99 =,
+-- max =}}; p50 and p99 over the last LATENCY_SAMPLES calls answered, count
+-- and max over all of them.
+function Peer:latency()
+  local out = {}
+  for method, l in pairs(self.latencies) do
+    out[method] = {count = l.count, max = l.max, p50 = M.percentile(l, 50), p99 = M.percentile(l, 99)}
+  end
+  return out
 end
 
 -- Sends a request with id 0: the remote runs the handler and never replies.

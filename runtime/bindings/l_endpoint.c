@@ -5,7 +5,7 @@
  * in l_endpoint_fields.c, what the loop does with it in l_endpoint_loop.c,
  * its send queue in l_endpoint_queue.c, rpmsg.endpoint{} and reloads in
  * l_declare.c. */
-#include "l_endpoint.h"
+#include "l_observe.h"
 
 #include <errno.h>
 #include <string.h>
@@ -46,12 +46,14 @@ static int endpoint_send(lua_State *L)
 	if (r == -EAGAIN && le->anchored) {   /* queued, retried on a timer */
 		if (rpmsg_endpoint_enqueue(le, msg, len, &e) < 0)
 			return rpmsg_push_error(L, &e);
+		observe_eagain(le, len, le->outq.len);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	if (r < 0)
 		return rpmsg_push_error(L, &e);
 	le->rt->messages_out++;
+	observe_sent(le, msg, len);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -75,6 +77,7 @@ static int endpoint_recv(lua_State *L)
 		ssize_t n = rpmsg_ep_recv(le->ep, buf, size, &e);
 		if (n >= 0) {
 			le->rt->messages_in++;
+			observe_received(le, buf, (size_t)n);
 			luaL_pushresultsize(&b, (size_t)n < want ? (size_t)n : want);
 			if ((size_t)n <= want)
 				return 1;
@@ -110,7 +113,9 @@ static int endpoint_receive(lua_State *L)
 		ssize_t n = rpmsg_ep_recv(le->ep, buf, sizeof buf, &e);
 		if (n >= 0) {
 			le->rt->messages_in++;
-			lua_pushlstring(L, buf, rpmsg_endpoint_kept_length(le, n, sizeof buf));
+			size_t kept = rpmsg_endpoint_kept_length(le, n, sizeof buf);
+			observe_received(le, buf, kept);
+			lua_pushlstring(L, buf, kept);
 			return 1;
 		}
 		if (n != -EAGAIN)
@@ -315,6 +320,7 @@ const luaL_Reg rpmsg_endpoint_methods[] = {
 	{ "set_flow", endpoint_set_flow },
 	{ "destroy", endpoint_destroy },
 	{ "close", endpoint_close },
+	{ "stats", rpmsg_endpoint_stats },
 	{ NULL, NULL },
 };
 

@@ -11,6 +11,7 @@
 
 #include "lrpmsg.h"
 #include "device_decl.h"
+#include "l_ep_stats.h"
 #include "outq.h"
 
 struct lendpoint {
@@ -43,6 +44,7 @@ struct lendpoint {
 	bool recover;                 /* made again when the remote comes back */
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
+	struct rpmsg_ep_stats stats;  /* ep:stats(), l_observe.h */
 };
 
 enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };

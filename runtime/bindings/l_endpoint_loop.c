@@ -4,7 +4,7 @@
  * dispatches each message, to the first waiting task or to on_message; the
  * end of the endpoint wakes its waiters and fires on_close; an endpoint
  * whose remote went is made again when the remote comes back. */
-#include "l_endpoint.h"
+#include "l_observe.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -110,6 +110,7 @@ void rpmsg_endpoint_closed(lua_State *L, int idx, struct lendpoint *le, const ch
 	if (le->close_notified)
 		return;
 	le->close_notified = true;
+	observe_closed(le, reason);
 	/* The remote went: the kernel destroyed the endpoint, so nothing to
 	 * destroy; it is down (sends say so) until the remote comes back and
 	 * it is created again. */
@@ -129,6 +130,7 @@ void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg
 	le->ep = ep;
 	le->down = false;
 	le->close_notified = false;
+	observe_reopened(le);
 	rpmsg_endpoint_update_watch(L, idx, le);
 	call_handler(L, idx, le, "on_open", 0);
 }
@@ -150,7 +152,10 @@ static void call_on_message(lua_State *L, int idx, int msgh, struct lendpoint *l
 		snprintf(le->on_message_label, sizeof le->on_message_label,
 			 "on_message of endpoint '%.64s'", rpmsg_endpoint_label(le));
 	struct rpmsg_runtime *rt = le->rt;
-	if (rpmsg_pcall_at(rt, L, 2, 0, msgh, le->on_message_label) != LUA_OK) {
+	uint64_t started_ns = observe_ns();
+	int status = rpmsg_pcall_at(rt, L, 2, 0, msgh, le->on_message_label);
+	observe_handled(le, started_ns, status == LUA_OK);
+	if (status != LUA_OK) {
 		rt->handler_errors++;
 		rpmsg_report_error(rt, le->on_message_label, lua_tostring(L, -1));
 		lua_pop(L, 1);
@@ -178,6 +183,7 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 		}
 		size_t n = rpmsg_endpoint_kept_length(le, got, sizeof buf);
 		le->rt->messages_in++;
+		observe_received(le, buf, n);
 		struct ltask *t = le->waiting ? pop_waiter(L, idx, le) : NULL;
 		if (t) {   /* a waiting coroutine goes first */
 			rpmsg_task_unblock(t);

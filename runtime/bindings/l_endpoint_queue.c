@@ -3,7 +3,7 @@
  * meets EAGAIN waits here and is retried on a timer, in order, and what
  * cannot be sent when the endpoint goes is reported, never dropped
  * silently. */
-#include "l_endpoint.h"
+#include "l_observe.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -17,9 +17,11 @@
 size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why)
 {
 	size_t n = le->outq.len;
-	if (n)
+	if (n) {
+		observe_dropped(le, n, why);
 		rpmsg_logf("endpoint '%s': %zu queued message%s unsent (%s)", rpmsg_endpoint_label(le), n,
 			   n == 1 ? "" : "s", why);
+	}
 	outq_free(&le->outq);
 	return n;
 }
@@ -36,6 +38,7 @@ static int queue_flush_now(struct lendpoint *le, struct rpmsg_err *e)
 		if (r < 0)
 			return r;
 		le->rt->messages_out++;
+		observe_sent(le, m->data, m->len);
 		outq_pop(&le->outq);
 	}
 	return 0;

@@ -32,6 +32,7 @@ static int runtime_gc(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, 1);
 	rt->closed = true;
+	rpmsg_trace_close(rt);
 	rpmsg_errors_flush(rt);
 	rpmsg_guard_close(rt);
 	if (rt->loop)
@@ -268,6 +269,8 @@ static const luaL_Reg functions[] = {
 	{ "now", module_now },
 	{ "stats", module_stats },
 	{ "crc32", rpmsg_l_crc32 },
+	{ "trace", rpmsg_l_trace },
+	{ "clock", rpmsg_l_clock },
 	{ NULL, NULL },
 };
 

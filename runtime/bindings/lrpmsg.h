@@ -47,6 +47,7 @@ struct rpmsg_runtime {
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
 	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
+	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
 };
 
 /* The recovery's state, at the runtime's birth: a userdata pushed on L. */
@@ -257,6 +258,10 @@ int rpmsg_l_crc32(lua_State *L);
  * results (l_lib.c). For the calls written in Lua: rpmsg.tty{},
  * r:trace(), rpmsg.on_remoteproc(). */
 int rpmsg_call_lib(lua_State *L, const char *module, const char *fn);
+
+int rpmsg_l_trace(lua_State *L);
+int rpmsg_l_clock(lua_State *L);
+void rpmsg_trace_close(struct rpmsg_runtime *rt);   /* at the runtime's end */
 
 /* Keeps the value at idx alive until rpmsg_unanchor (endpoints and timers
  * the loop points at must not be collected under it). */

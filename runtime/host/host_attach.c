@@ -42,7 +42,9 @@ static bool pump(int from, int to, bool to_socket)
 	return true;
 }
 
-static int pump_session(int fd)
+/* trace: the host was asked for its trace; it is followed after our input
+ * ends, until the host goes. */
+static int pump_session(int fd, bool trace)
 {
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
 	bool input_open = true;
@@ -58,19 +60,28 @@ static int pump_session(int fd)
 			/* End of our input: let the host finish answering, then go. */
 			input_open = false;
 			p[0].fd = -1;
-			shutdown(fd, SHUT_WR);
+			if (!trace)   /* a trace is followed until the host goes */
+				shutdown(fd, SHUT_WR);
 		}
 	}
 	close(fd);
-	return refused || input_open ? 1 : 0;
+	return refused || (input_open && !trace) ? 1 : 0;
 }
 
-int console_attach(const char *path)
+int console_attach(const char *path, bool trace)
 {
 	int fd = attach_connect(path);
 	if (fd < 0)
 		return cannot_attach(path, -fd);
+	if (trace) {   /* a stream to read, not a session to edit: a plain line asks for it */
+		if (!attach_send_all(fd, TRACE_REQUEST, sizeof TRACE_REQUEST - 1)) {
+			fprintf(stderr, "rpmsg-lua: cannot ask %s for its trace: %s\n", path, strerror(errno));
+			close(fd);
+			return 1;
+		}
+		return pump_session(fd, true);
+	}
 	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
 		return attach_edit_session(path, fd);
-	return pump_session(fd);
+	return pump_session(fd, false);
 }

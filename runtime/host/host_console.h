@@ -21,8 +21,10 @@ void console_stop(void);
 
 /* The client (host_attach.c): on a terminal, line editing over the console
  * protocol, reconnecting when the host restarts; otherwise copies stdin to
- * the console and the console to stdout until the console closes. Returns
- * an exit code. */
-int console_attach(const char *path);
+ * the console and the console to stdout until the console closes. trace:
+ * first asks for the host's trace (TRACE_REQUEST, a plain line) and follows
+ * it after stdin ends, until the host goes. Returns an exit code. */
+#define TRACE_REQUEST "rpmsg.trace{to = print}\n"
+int console_attach(const char *path, bool trace);
 
 #endif

@@ -28,7 +28,8 @@ static int session_write_method(lua_State *L)
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
 	channel_write(c, text, len);
-	return 0;
+	lua_pushboolean(L, c->write != NULL);   /* false once the session closed: a trace listener goes */
+	return 1;
 }
 
 static int session_env_method(lua_State *L)

@@ -7,6 +7,7 @@
 #include "host.h"
 #include "host_console.h"
 #include "host_notify.h"
+#include "host_observe.h"
 #include "host_repl.h"
 #include "host_terminal.h"
 #include "log.h"
@@ -26,9 +27,12 @@ static const char usage[] =
 	"usage: rpmsg-lua [options] SCRIPT [ARGS...]\n"
 	"       rpmsg-lua -i [options] [SCRIPT [ARGS...]]\n"
 	"       rpmsg-lua --check SCRIPT\n"
-	"       rpmsg-lua attach PATH\n"
+	"       rpmsg-lua attach PATH [--trace]\n"
 	"       rpmsg-lua list [--json]\n"
 	"       rpmsg-lua doctor [--json]\n"
+	"       rpmsg-lua stats PATH\n"
+	"       rpmsg-lua bench [--sim FIRMWARE.lua] [--ctrl N --dst ADDR | --service NAME]\n"
+	"                       [--count N] [--size B] [--window W]\n"
 	"\n"
 	"Runs SCRIPT, a Lua 5.4 script using the `rpmsg` module, in one event loop\n"
 	"that dispatches the messages a co-processor sends over RPMsg.\n"
@@ -53,6 +57,12 @@ static const char usage[] =
 	"                          warn, info (the default) or debug. A line starts with\n"
 	"                          the time, or with <N> (its syslog priority) when\n"
 	"                          stderr is the journal\n"
+	"  --trace                 a line per message and event (candump style) to stderr\n"
+	"  --trace-file PATH       the same to PATH\n"
+	"  --trace-time a|d|z      timestamps absolute, delta, or from the start (default)\n"
+	"  --trace-pcap PATH       the messages as pcapng, one interface per endpoint\n"
+	"  --metrics PATH          a Prometheus textfile of the counters, rewritten\n"
+	"                          every --metrics-interval MS (default 10000)\n"
 	"  -h, --help              show this help\n"
 	"  -v, --version           show the version\n"
 	"\n"
@@ -72,6 +82,7 @@ struct options {
 	const char *script;
 	bool check;
 	int timeout_ms;
+	struct observe_opts observe;
 	int argc;          /* arguments after the script */
 	char **argv;
 };
@@ -90,7 +101,12 @@ static int parse(int argc, char **argv, struct options *o)
 	o->timeout_ms = 1000;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *why;
+		int mine = observe_option(argc, argv, &i, &o->observe, &why);
+		if (mine < 0)
+			return usage_error("%s", why);
+		if (mine)
+			continue;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
 			return -1;
@@ -194,8 +210,13 @@ static int run(const struct options *o, struct loop *loop)
 		    host_load(&firmware) != LUA_OK)
 			goto out;
 	}
-	if (host_init(&script, loop, backend, o->script, o->argc, o->argv, o->timeout_ms) < 0 ||
-	    host_load(&script) != LUA_OK)
+	if (host_init(&script, loop, backend, o->script, o->argc, o->argv, o->timeout_ms) < 0)
+		goto out;
+	if (observe_start(&script, &o->observe, &e) < 0) {
+		fprintf(stderr, "rpmsg-lua: %s\n", e.msg);
+		goto out;
+	}
+	if (host_load(&script) != LUA_OK)
 		goto out;
 	if (host_enable_reload(&script, &e) < 0)
 		rpmsg_logf("reload on file change is off: %s", e.msg);
@@ -219,6 +240,7 @@ static int run(const struct options *o, struct loop *loop)
 out:
 	terminal_stop();
 	console_stop();
+	observe_stop();
 	host_close(&script);
 	host_close(&firmware);
 	rpmsg_sim_free(sim);
@@ -273,10 +295,16 @@ int main(int argc, char **argv)
 	survive_closed_pipes();
 	if (argc >= 2 && (!strcmp(argv[1], "list") || !strcmp(argv[1], "doctor")))
 		return tool(argv[1], argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "stats"))
+		return observe_stats_command(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "bench"))
+		return observe_bench_command(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "attach"))
-		return console_attach(argv[2]);
+		return console_attach(argv[2], false);
+	if (argc == 4 && !strcmp(argv[1], "attach") && !strcmp(argv[3], "--trace"))
+		return console_attach(argv[2], true);
 	if (argc >= 2 && !strcmp(argv[1], "attach"))
-		return usage_error("%s", "attach needs exactly one PATH");
+		return usage_error("%s", "attach needs exactly one PATH (and --trace, if wanted, after it)");
 	struct options o;
 	int r = parse(argc, argv, &o);
 	if (r)
