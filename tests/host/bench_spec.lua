@@ -34,6 +34,20 @@ describe("rpmsg-lua bench", function()
     assert.matches("round trips/s", out)
   end)
 
+  it("finds the echo by its announced name with --service", function()
+    local status, out, err = helper.host({"bench", "--sim", ECHO_FW, "--service", "echo-service",
+      "--count", "50"})
+    assert.equal(0, status, err)
+    local r = parse(out)
+    assert.equal("rpmsg-lua bench: 50 round trips of 16 bytes, window 1, against service 'echo-service'", r.header)
+    local total = 0
+    for _, c in ipairs(r.counts) do total = total + c end
+    assert.equal(50, total)
+    status, out, err = helper.host({"bench", "--sim", ECHO_FW, "--service", "no-such", "--count", "5"})
+    assert.not_equal(0, status)
+    assert.matches("echo%-service", err)   -- the error lists what was announced
+  end)
+
   it("keeps a window of messages in flight, at the largest size", function()
     local status, out, err = helper.host({"bench", "--sim", ECHO_FW, "--count", "500", "--size", "496",
       "--window", "8"})
