@@ -11,8 +11,9 @@
 
 /* A connected socket, or -errno. */
 int attach_connect(const char *path);
+/* Sends all n bytes (no SIGPIPE); false when the host is gone. Output to
+ * the terminal goes through rpmsg_write_all (write_all.h). */
 bool attach_send_all(int fd, const char *p, size_t n);
-void attach_write_all(int fd, const char *p, size_t n);
 /* The session on a terminal; returns the exit code. */
 int attach_edit_session(const char *path, int fd);
 

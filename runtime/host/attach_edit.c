@@ -6,6 +6,7 @@
  * the host restarts. Ctrl-C drops the line being typed; while the host runs
  * a chunk it detaches (the chunk goes on, under the host's watchdog). */
 #include "attach.h"
+#include "write_all.h"
 #include "line_edit.h"
 
 #include <errno.h>
@@ -83,7 +84,7 @@ static void frame_prompt(const char *p, size_t n)
 	cl.waiting = false;
 	line_edit_prompt(cl.prompt);
 	if (!line_edit_available())
-		attach_write_all(STDOUT_FILENO, cl.prompt, strlen(cl.prompt));
+		rpmsg_write_all(STDOUT_FILENO, cl.prompt, strlen(cl.prompt));
 }
 
 static void frame_completions(const char *p, size_t n)
@@ -94,7 +95,7 @@ static void frame_completions(const char *p, size_t n)
 	cl.got_completions = true;
 }
 
-static void frame_error(const char *p, size_t n) { attach_write_all(STDERR_FILENO, p, n); }
+static void frame_error(const char *p, size_t n) { rpmsg_write_all(STDERR_FILENO, p, n); }
 
 /* What each frame kind does; kinds this client does not know are skipped,
  * so a newer host can send more. */
@@ -173,7 +174,7 @@ static void edited_line(char *line, void *ctx)
 	(void)ctx;
 	if (!line) {
 		cl.quit = true;
-		attach_write_all(STDOUT_FILENO, "\n", 1);
+		rpmsg_write_all(STDOUT_FILENO, "\n", 1);
 		return;
 	}
 	line_edit_remember(line);
@@ -258,7 +259,7 @@ static bool reconnect(void)
 static int closed_at_once(void)
 {
 	if (cl.in_len >= sizeof REFUSED - 1 && !strncmp(cl.in, REFUSED, sizeof REFUSED - 1)) {
-		attach_write_all(STDERR_FILENO, cl.in, cl.in_len);
+		rpmsg_write_all(STDERR_FILENO, cl.in, cl.in_len);
 		return 1;
 	}
 	fprintf(stderr, "rpmsg-lua: the console at %s closed the connection at once\n", cl.path);
@@ -269,7 +270,7 @@ static void ctrl_c(void)
 {
 	interrupted = 0;
 	if (cl.waiting) {   /* the host runs a chunk: detach, it goes on */
-		attach_write_all(STDOUT_FILENO, "\n", 1);
+		rpmsg_write_all(STDOUT_FILENO, "\n", 1);
 		cl.quit = true;
 		return;
 	}

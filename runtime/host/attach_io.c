@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* attach's socket and terminal I/O, shared by the pump (host_attach.c) and
- * the editing session (attach_edit.c): connecting, and writing whole. */
+/* attach's socket, shared by the pump (host_attach.c) and the editing
+ * session (attach_edit.c): connecting, and sending whole. */
 #include "attach.h"
 
 #include <errno.h>
@@ -40,17 +40,3 @@ bool attach_send_all(int fd, const char *p, size_t n)
 	}
 	return true;
 }
-
-void attach_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-

@@ -4,6 +4,7 @@
  * Otherwise (a pipe, a script) it is a plain pump of stdin to the socket and
  * the socket to stdout, as socat is. */
 #include "attach.h"
+#include "write_all.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -38,7 +39,7 @@ static bool pump(int from, int to, bool to_socket)
 		refused = true;
 	if (to_socket)
 		return attach_send_all(to, buf, (size_t)n);
-	attach_write_all(to, buf, (size_t)n);
+	rpmsg_write_all(to, buf, (size_t)n);
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include "line_edit.h"
 #include "line_reader.h"
 #include "lrpmsg_host.h"
+#include "write_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,15 +59,7 @@ static void on_sigint(int signo)
 static void write_stdout(void *ctx, const char *p, size_t n)
 {
 	(void)ctx;
-	while (n > 0) {
-		ssize_t w = write(term.out_fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;   /* a dead terminal or a closed pipe: output is dropped */
-		p += w;
-		n -= (size_t)w;
-	}
+	rpmsg_write_all(term.out_fd, p, n);   /* a dead terminal or a closed pipe: output is dropped */
 }
 
 /* A hung-up terminal fails every terminal ioctl (EIO). */

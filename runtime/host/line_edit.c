@@ -4,6 +4,7 @@
  * completion word runs up to the cursor over names, dots and colons, so that
  * "ep:se" is one word and completes to "ep:send(". */
 #include "line_edit.h"
+#include "write_all.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,18 +27,6 @@ static struct {
 	char prompt[16];
 } ed;
 
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 const char *line_edit_history_path(void)
 {
@@ -164,13 +153,13 @@ void line_edit_cancel(const char *prompt)
 void line_edit_print_above(int fd, const char *text, size_t len)
 {
 	if (!ed.active) {
-		write_all(fd, text, len);
+		rpmsg_write_all(fd, text, len);
 		return;
 	}
-	write_all(fd, "\r\033[K", 4);
-	write_all(fd, text, len);
+	rpmsg_write_all(fd, "\r\033[K", 4);
+	rpmsg_write_all(fd, text, len);
 	if (len && text[len - 1] != '\n')
-		write_all(fd, "\n", 1);
+		rpmsg_write_all(fd, "\n", 1);
 	rl_forced_update_display();
 }
 
@@ -221,14 +210,14 @@ void line_edit_cancel(const char *prompt) { line_edit_prompt(prompt); }
 void line_edit_print_above(int fd, const char *text, size_t len)
 {
 	if (!ed.active) {
-		write_all(fd, text, len);
+		rpmsg_write_all(fd, text, len);
 		return;
 	}
-	write_all(fd, "\r\033[K", 4);
-	write_all(fd, text, len);
+	rpmsg_write_all(fd, "\r\033[K", 4);
+	rpmsg_write_all(fd, text, len);
 	if (len && text[len - 1] != '\n')
-		write_all(fd, "\n", 1);
-	write_all(fd, ed.prompt, strlen(ed.prompt));
+		rpmsg_write_all(fd, "\n", 1);
+	rpmsg_write_all(fd, ed.prompt, strlen(ed.prompt));
 }
 void line_edit_remember(const char *line) { (void)line; }
 void line_edit_end(void) { ed.active = false; }
