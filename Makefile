@@ -259,6 +259,7 @@ valgrind: all
 
 bench: all
 	tests/bench/run
+	tests/bench/trace_cost   # what the trace's hooks cost, off and on
 
 # Everything a board needs, under DESTDIR: the program, the module where the
 # target's Lua looks, the service files of runtime/dist/ (a template unit
