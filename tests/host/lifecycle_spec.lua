@@ -4,27 +4,16 @@
 local helper = require "tests.helper"
 local q = helper.q
 
+local fake = require "tests.fake_sysfs"
+local write = fake.write
+local function read(path) return assert(fake.read(path)) end
+
 local root
-
-local function write(path, text)
-  assert(os.execute("mkdir -p " .. q(path:match("^(.*)/"))))
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- A board with remoteproc0 "r5f0" (running, its rpmsg_ctrl0 under it, one
 -- endpoint) and remoteproc1 "m4" (offline).
 local function prepare()
-  root = os.tmpname()
-  os.remove(root)
+  root = fake.root()
   local sys = root .. "/sys"
   local dev = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
   write(dev .. "/name", "r5f0\n")
@@ -52,14 +41,13 @@ end
 
 -- Runs Lua code in a stock lua5.4 with rpmsg.so and the prepared roots.
 local function lua(code)
-  return helper.sh(("RPMSG_SYSFS_ROOT=%s RPMSG_DEV_ROOT=/dev/fake lua5.4 -e %s"):format(
-    q(root .. "/sys"), q("package.cpath = '" .. helper.build .. "/?.so;' .. package.cpath\n" .. code)))
+  return fake.lua(fake.env(root, "sys") .. " RPMSG_DEV_ROOT=/dev/fake", code)
 end
 
 describe("rpmsg.remoteproc", function()
   local sys, r5f, m4
   before_each(function() sys, r5f, m4 = prepare() end)
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("finds a remoteproc by name or index and reads its state", function()
     local status, out = lua([[
@@ -127,10 +115,10 @@ end)
 
 describe("rpmsg-lua list", function()
   before_each(prepare)
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("shows control devices, endpoints and remoteprocs as a table and as JSON", function()
-    local env = ("RPMSG_SYSFS_ROOT=%s RPMSG_DEV_ROOT=/dev "):format(q(root .. "/sys"))
+    local env = fake.env(root, "sys") .. " RPMSG_DEV_ROOT=/dev "
     local status, out = helper.sh(env .. q(helper.bin) .. " list")
     assert.equal(0, status)
     assert.matches("sensor%s+1024%s+ANY%s+/dev/rpmsg3%s+rpmsg_ctrl0", out)

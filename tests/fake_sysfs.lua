@@ -1,0 +1,63 @@
+-- SPDX-License-Identifier: MIT
+-- Shared by the specs that run rpmsg against a prepared tree instead of the
+-- machine's /sys, /dev and debugfs (RPMSG_SYSFS_ROOT, RPMSG_DEV_ROOT,
+-- RPMSG_DEBUGFS_ROOT): a fresh root, files and links written into it with
+-- their folders, the environment that points rpmsg at it, stock lua5.4 run
+-- there with the build's rpmsg.so, and the tree removed.
+local helper = require "tests.helper"
+local q = helper.q
+
+local fake = {}
+
+-- A new path under /tmp, not created yet: the tree's root.
+function fake.root()
+  local root = os.tmpname()
+  os.remove(root)
+  return root
+end
+
+-- Removes the tree at root (for after_each).
+function fake.remove(root)
+  if root then os.execute("rm -rf " .. q(root)) end
+end
+
+-- Writes text to path, making its folders first.
+function fake.write(path, text)
+  assert(os.execute("mkdir -p " .. q(path:match("^(.*)/"))))
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- The file's contents, or nil when it cannot be opened.
+function fake.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Makes the symlink name (and its folder) pointing at target.
+function fake.link(target, name)
+  assert(os.execute("mkdir -p " .. q(name:match("^(.*)/")) .. " && ln -s " .. q(target) .. " " .. q(name)))
+end
+
+local vars = {sys = "RPMSG_SYSFS_ROOT", dev = "RPMSG_DEV_ROOT", debug = "RPMSG_DEBUGFS_ROOT"}
+
+-- Shell assignments pointing rpmsg at the tree's parts named ("sys", "dev",
+-- "debug": root/sys, root/dev, root/debug), e.g. fake.env(root, "sys", "dev").
+function fake.env(root, ...)
+  local parts = {}
+  for i, name in ipairs({...}) do parts[i] = ("%s=%s"):format(assert(vars[name], name), q(root .. "/" .. name)) end
+  return table.concat(parts, " ")
+end
+
+-- Runs Lua code in a stock lua5.4 with the build's rpmsg.so, after env
+-- (shell assignments, as fake.env gives); returns status, stdout, stderr.
+function fake.lua(env, code)
+  return helper.sh(("%s lua5.4 -e %s"):format(env, q(
+    "package.cpath = " .. ("%q"):format(helper.build .. "/?.so;") .. " .. package.cpath\n" .. code)))
+end
+
+return fake
