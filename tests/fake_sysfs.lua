@@ -30,13 +30,7 @@ function fake.write(path, text)
 end
 
 -- The file's contents, or nil when it cannot be opened.
-function fake.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+fake.read = helper.read_file
 
 -- Makes the symlink name (and its folder) pointing at target.
 function fake.link(target, name)

@@ -12,13 +12,7 @@ local function sock_path()
   return p .. ".sock"
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = helper.read_file
 
 local app = script([[
   local rpmsg = require "rpmsg"

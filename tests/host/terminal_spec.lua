@@ -6,13 +6,7 @@ local helper = require "tests.helper"
 local q, script = helper.q, helper.script
 local tmux = require "tests.tmux"
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function slurp(path) return helper.read_file(path) or "" end
 
 local sleep = tmux.sleep
 

@@ -12,13 +12,7 @@ local function tmp()
   return p
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = helper.read_file
 
 local ECHO_FW = "scripts/sim/echo_fw.lua"
 local ECHO = "scripts/echo.lua"

@@ -10,12 +10,7 @@ local q = helper.q
 local DIST = "runtime/dist/"
 local UNIT = DIST .. "rpmsg-lua@.service"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(path) return assert(helper.read_file(path)) end
 
 local function write(path, text)
   local f = assert(io.open(path, "w"))
@@ -23,12 +18,7 @@ local function write(path, text)
   f:close()
 end
 
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. q(dir)))
-  return dir
-end
+local tmpdir = helper.tmpdir
 
 -- The tools run without the sanitizers' LD_PRELOAD of the asan suite.
 local NOASAN = "env -u LD_PRELOAD "
