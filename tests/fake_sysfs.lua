@@ -10,11 +10,7 @@ local q = helper.q
 local fake = {}
 
 -- A new path under /tmp, not created yet: the tree's root.
-function fake.root()
-  local root = os.tmpname()
-  os.remove(root)
-  return root
-end
+function fake.root() return helper.tmp_path() end
 
 -- Removes the tree at root (for after_each).
 function fake.remove(root)

@@ -117,6 +117,21 @@ function helper.assert_no_handler_error(stderr)
   end
 end
 
+-- A new path under /tmp ending in suffix (default none), not created.
+function helper.tmp_path(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
+-- The current directory (the project's, where the specs run).
+function helper.cwd()
+  local p = io.popen("pwd")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
 -- The contents of the file at path, or nil when it cannot be opened.
 function helper.read_file(path)
   local f = io.open(path, "rb")

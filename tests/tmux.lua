@@ -60,9 +60,7 @@ function Term:close() self:tmux("kill-session -t spec") end
 
 -- A new private (mode 700) folder, e.g. for XDG_STATE_HOME.
 function tmux.state_dir()
-  local d = os.tmpname()
-  os.remove(d)
-  d = d .. ".state"
+  local d = helper.tmp_path(".state")
   assert(os.execute("mkdir -m 700 " .. q(d)))
   return d
 end

@@ -14,11 +14,7 @@ local sleep = tmux.sleep
 local python = io.open("/usr/bin/python3") and "/usr/bin/python3" or "python3"
 local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
 
-local function tmp_path(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. suffix
-end
+local tmp_path = helper.tmp_path
 
 local state_dir = tmux.state_dir
 

@@ -6,11 +6,7 @@
 local helper = require "tests.helper"
 local q, script = helper.q, helper.script
 
-local function sock_path()
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. ".sock"
-end
+local function sock_path() return helper.tmp_path(".sock") end
 
 local slurp = helper.read_file
 

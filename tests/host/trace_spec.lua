@@ -6,11 +6,7 @@ local helper = require "tests.helper"
 local function sh(cmd) return helper.sh(helper.slowed(cmd)) end
 local q, script = helper.q, helper.script
 
-local function tmp()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
+local function tmp() return helper.tmp_path() end
 
 local slurp = helper.read_file
 

@@ -25,12 +25,7 @@ local NOASAN = "env -u LD_PRELOAD "
 
 local function have(cmd) return helper.sh("command -v " .. cmd) == 0 end
 
-local cwd = (function()
-  local p = io.popen("pwd")
-  local d = p:read("l")
-  p:close()
-  return d
-end)()
+local cwd = helper.cwd()
 
 -- The unit as instance app, in a folder of its own, running the binary
 -- built here instead of /usr/bin/rpmsg-lua (not installed on a build
