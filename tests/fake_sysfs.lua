@@ -33,6 +33,21 @@ function fake.link(target, name)
   assert(os.execute("mkdir -p " .. q(name:match("^(.*)/")) .. " && ln -s " .. q(target) .. " " .. q(name)))
 end
 
+-- A remoteproc device remoteproc<index> under the platform device named
+-- platform in root/sys, with a file of one line for each of attrs
+-- ({name = "r5f0", state = "running", ...}) and its class link in
+-- /sys/class/remoteproc; returns its sysfs folder.
+function fake.remoteproc(root, platform, index, attrs)
+  local sys = root .. "/sys"
+  local dir = ("%s/devices/platform/%s/remoteproc/remoteproc%d"):format(sys, platform, index)
+  local keys = {}
+  for k in pairs(attrs) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do fake.write(dir .. "/" .. k, attrs[k] .. "\n") end
+  fake.link(dir, ("%s/class/remoteproc/remoteproc%d"):format(sys, index))
+  return dir
+end
+
 local vars = {sys = "RPMSG_SYSFS_ROOT", dev = "RPMSG_DEV_ROOT", debug = "RPMSG_DEBUGFS_ROOT"}
 
 -- Shell assignments pointing rpmsg at the tree's parts named ("sys", "dev",

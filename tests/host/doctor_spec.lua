@@ -16,11 +16,7 @@ local root
 local function prepare(state)
   root = fake.root()
   local sys = root .. "/sys"
-  local rproc = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
-  write(rproc .. "/name", "r5f0\n")
-  write(rproc .. "/state", state .. "\n")
-  write(rproc .. "/firmware", "r5f-fw.elf\n")
-  link(rproc, sys .. "/class/remoteproc/remoteproc0")
+  local rproc = fake.remoteproc(root, "r5f", 0, {name = "r5f0", state = state, firmware = "r5f-fw.elf"})
   write(sys .. "/module/rpmsg_core/initstate", "live\n")
   write(sys .. "/module/rpmsg_char/initstate", "live\n")
   if state == "running" then

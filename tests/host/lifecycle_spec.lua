@@ -15,27 +15,15 @@ local root
 local function prepare()
   root = fake.root()
   local sys = root .. "/sys"
-  local dev = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
-  write(dev .. "/name", "r5f0\n")
-  write(dev .. "/state", "running\n")
-  write(dev .. "/firmware", "am64-main-r5f0_0-fw\n")
-  write(dev .. "/recovery", "enabled\n")
+  local dev = fake.remoteproc(root, "r5f", 0,
+    {name = "r5f0", state = "running", firmware = "am64-main-r5f0_0-fw", recovery = "enabled"})
   local ctrl = dev .. "/remoteproc0#vdev0buffer/virtio0/virtio0.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrl0"
   write(ctrl .. "/dev", "243:0\n")
   write(ctrl .. "/rpmsg3/name", "sensor\n")
   write(ctrl .. "/rpmsg3/src", "1024\n")
   write(ctrl .. "/rpmsg3/dst", "-1\n")
-  local m4 = sys .. "/devices/platform/m4/remoteproc/remoteproc1"
-  write(m4 .. "/name", "m4\n")
-  write(m4 .. "/state", "offline\n")
-  write(m4 .. "/firmware", "m4.elf\n")
-  write(m4 .. "/recovery", "disabled\n")
-  assert(os.execute(table.concat({
-    "mkdir -p " .. q(sys .. "/class/remoteproc") .. " " .. q(sys .. "/class/rpmsg"),
-    "ln -s " .. q(dev) .. " " .. q(sys .. "/class/remoteproc/remoteproc0"),
-    "ln -s " .. q(m4) .. " " .. q(sys .. "/class/remoteproc/remoteproc1"),
-    "ln -s " .. q(ctrl) .. " " .. q(sys .. "/class/rpmsg/rpmsg_ctrl0"),
-  }, " && ")))
+  local m4 = fake.remoteproc(root, "m4", 1, {name = "m4", state = "offline", firmware = "m4.elf", recovery = "disabled"})
+  fake.link(ctrl, sys .. "/class/rpmsg/rpmsg_ctrl0")
   return sys, dev, m4
 end
 

@@ -18,9 +18,7 @@ local root
 local function prepare(opts)
   root = fake.root()
   local sys = root .. "/sys"
-  local rproc = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
-  write(rproc .. "/name", "r5f0\n")
-  link(rproc, sys .. "/class/remoteproc/remoteproc0")
+  local rproc = fake.remoteproc(root, "r5f", 0, {name = "r5f0"})
   local virtio = rproc .. "/remoteproc0#vdev0buffer/virtio0"
   local function channel(bus, name, src, dst)
     write(virtio .. "/" .. bus .. "/name", name .. "\n")

@@ -10,14 +10,8 @@ local fake = require "tests.fake_sysfs"
 local root
 local function tree(state)
   root = fake.root()
-  local rp = root .. "/sys/devices/platform/fake/remoteproc/remoteproc0"
-  assert(os.execute(table.concat({
-    "set -e",
-    ("mkdir -p %s %s/sys/class/remoteproc %s/sys/class/devcoredump %s/debug/remoteproc/remoteproc0")
-      :format(rp, root, root, root),
-    ("echo fake-r5f > %s/name; echo %s > %s/state; echo disabled > %s/coredump"):format(rp, state, rp, rp),
-    ("ln -s %s %s/sys/class/remoteproc/remoteproc0"):format(rp, root),
-  }, "\n")))
+  local rp = fake.remoteproc(root, "fake", 0, {name = "fake-r5f", state = state, coredump = "disabled"})
+  assert(os.execute(("mkdir -p %s/sys/class/devcoredump %s/debug/remoteproc/remoteproc0"):format(root, root)))
   return rp
 end
 
