@@ -10,12 +10,7 @@ local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 local q = helper.q
 
-if not guest.virtio then
-  describe("kernel: full stack", function()
-    pending("needs RUN_IN_GUEST_BACKEND=virtio")
-  end)
-  return
-end
+if guest.skip_unless_virtio("kernel: full stack") then return end
 
 local RPROC = guest.rproc                      -- "fake-r5f"
 local RDIR = "/sys/class/remoteproc/remoteproc0"

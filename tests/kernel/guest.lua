@@ -64,6 +64,16 @@ function guest.remote_up()
     "rpmsg_ctrl0 did not come back")
 end
 
+-- For the files whose specs need the full stack: on another backend,
+-- declares them (under title) pending and returns true, and the file
+-- returns: if guest.skip_unless_virtio("kernel: X") then return end
+function guest.skip_unless_virtio(title)
+  if guest.virtio then return false end
+  local busted = require "busted"
+  busted.describe(title, function() busted.pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
+  return true
+end
+
 -- A knob of the fake remote processor (stall, delay_ms, crash).
 function guest.knob(name, value)
   assert(guest.write(guest.params .. name, tostring(value)))

@@ -8,10 +8,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 
-if not guest.virtio then
-  describe("kernel: remoteproc operations", function() pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
-  return
-end
+if guest.skip_unless_virtio("kernel: remoteproc operations") then return end
 
 local RPROC = guest.rproc
 local FAKE_KO = os.getenv("RPMSG_MODULES_DIR") .. "/fakerproc.ko"

@@ -7,12 +7,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 
-if not guest.virtio then
-  describe("kernel: observation", function()
-    pending("needs RUN_IN_GUEST_BACKEND=virtio")
-  end)
-  return
-end
+if guest.skip_unless_virtio("kernel: observation") then return end
 
 local check, until_ = guest.check, guest.until_
 

@@ -7,10 +7,7 @@ local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 local tty = require "rpmsg.tty"
 
-if not guest.virtio then
-  describe("kernel: rpmsg.tty", function() pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
-  return
-end
+if guest.skip_unless_virtio("kernel: rpmsg.tty") then return end
 
 local RPROC = guest.rproc
 
