@@ -117,6 +117,38 @@ function helper.assert_no_handler_error(stderr)
   end
 end
 
+-- A new path under /tmp ending in suffix (default none), not created.
+function helper.tmp_path(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
+-- The current directory (the project's, where the specs run).
+function helper.cwd()
+  local p = io.popen("pwd")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
+-- The contents of the file at path, or nil when it cannot be opened.
+function helper.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Makes a new, empty folder under /tmp and returns its path.
+function helper.tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. shell_quote(dir)))
+  return dir
+end
+
 -- Writes a temporary Lua script and returns its path.
 -- Each in a folder of its own: the host reloads when any .lua file in its
 -- script's folder changes, and /tmp is shared with every other process.

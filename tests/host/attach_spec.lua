@@ -6,24 +6,17 @@
 -- when the host restarts, and clear messages when it cannot attach.
 local helper = require "tests.helper"
 local q, script = helper.q, helper.script
+local tmux = require "tests.tmux"
 
-local function sleep(s) os.execute("sleep " .. s) end
+local sleep = tmux.sleep
 -- Debian's python3 (tests/install-deps), not a version manager's shim,
 -- which can take seconds to start on a loaded machine.
 local python = io.open("/usr/bin/python3") and "/usr/bin/python3" or "python3"
 local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
 
-local function tmp_path(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. suffix
-end
+local tmp_path = helper.tmp_path
 
-local function state_dir()
-  local d = tmp_path(".state")
-  assert(os.execute("mkdir -m 700 " .. q(d)))
-  return d
-end
+local state_dir = tmux.state_dir
 
 local app = script([[
   local rpmsg = require "rpmsg"
@@ -121,42 +114,10 @@ describe("the console protocol", function()
 end)
 
 -- attach on a terminal, in tmux.
-local Term = {}
-Term.__index = Term
-
 local function open_terminal(command, state)
-  local self = setmetatable({server = "rpmsg-attach-" .. tostring(os.time()) .. math.random(1e6)}, Term)
-  local status, _, err = self:tmux(("new-session -d -s spec -x 120 -y 30 %s"):format(
-    q(("XDG_STATE_HOME=%s %s; echo exit=$?; sleep 60"):format(q(state), command))))
-  assert(status == 0, "tmux could not start: " .. err)
-  return self
+  return tmux.open(("XDG_STATE_HOME=%s %s; echo exit=$?; sleep 60"):format(q(state), command),
+    {width = 120})
 end
-
-function Term:tmux(args)
-  return helper.sh(("tmux -L %s -f /dev/null %s"):format(self.server, args))
-end
-
-function Term:keys(...)
-  local parts = {}
-  for i, k in ipairs({...}) do parts[i] = q(k) end
-  assert(self:tmux("send-keys -t spec " .. table.concat(parts, " ")) == 0)
-end
-
-function Term:screen()
-  local _, out = self:tmux("capture-pane -p -t spec")
-  return (out:gsub("%s+$", ""))
-end
-
-function Term:wait_for(pattern, plain)
-  for _ = 1, 200 do
-    local s = self:screen()
-    if s:find(pattern, 1, plain) then return s end
-    sleep(0.05)
-  end
-  error(("the terminal never showed %q; it shows:\n%s"):format(pattern, self:screen()), 2)
-end
-
-function Term:close() self:tmux("kill-session -t spec") end
 
 describe("rpmsg-lua attach on a terminal", function()
   local path, pid, term

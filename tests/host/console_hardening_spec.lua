@@ -6,19 +6,9 @@
 local helper = require "tests.helper"
 local q, script = helper.q, helper.script
 
-local function sock_path()
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. ".sock"
-end
+local function sock_path() return helper.tmp_path(".sock") end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = helper.read_file
 
 local app = script([[
   local rpmsg = require "rpmsg"

@@ -5,11 +5,7 @@ local helper = require "tests.helper"
 local function sh(cmd) return helper.sh(helper.slowed(cmd)) end
 local q, script = helper.q, helper.script
 
-local function sock_path()
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. ".sock"
-end
+local function sock_path() return helper.tmp_path(".sock") end
 
 local app = script([[
   local rpmsg = require "rpmsg"

@@ -6,30 +6,17 @@
 local helper = require "tests.helper"
 local q = helper.q
 
+local fake = require "tests.fake_sysfs"
+local write, link = fake.write, fake.link
+
 local root
-
-local function write(path, text)
-  assert(os.execute("mkdir -p " .. q(path:match("^(.*)/"))))
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function link(target, name)
-  assert(os.execute("mkdir -p " .. q(name:match("^(.*)/")) .. " && ln -s " .. q(target) .. " " .. q(name)))
-end
 
 -- remoteproc0 "r5f0" in `state`, with rpmsg_ctrl0 under it when running,
 -- the modules rpmsg_core and rpmsg_char loaded, a trace0 in debugfs.
 local function prepare(state)
-  root = os.tmpname()
-  os.remove(root)
+  root = fake.root()
   local sys = root .. "/sys"
-  local rproc = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
-  write(rproc .. "/name", "r5f0\n")
-  write(rproc .. "/state", state .. "\n")
-  write(rproc .. "/firmware", "r5f-fw.elf\n")
-  link(rproc, sys .. "/class/remoteproc/remoteproc0")
+  local rproc = fake.remoteproc(root, "r5f", 0, {name = "r5f0", state = state, firmware = "r5f-fw.elf"})
   write(sys .. "/module/rpmsg_core/initstate", "live\n")
   write(sys .. "/module/rpmsg_char/initstate", "live\n")
   if state == "running" then
@@ -44,12 +31,11 @@ local function prepare(state)
 end
 
 local function doctor(args)
-  return helper.sh(("RPMSG_SYSFS_ROOT=%s RPMSG_DEV_ROOT=%s RPMSG_DEBUGFS_ROOT=%s %s doctor %s"):format(
-    q(root .. "/sys"), q(root .. "/dev"), q(root .. "/debug"), q(helper.bin), args or ""))
+  return helper.sh(("%s %s doctor %s"):format(fake.env(root, "sys", "dev", "debug"), q(helper.bin), args or ""))
 end
 
 describe("rpmsg-lua doctor", function()
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("exits 0 when a remote is up and reachable, each check with its verdict", function()
     prepare("running")

@@ -4,62 +4,38 @@
 local helper = require "tests.helper"
 local q = helper.q
 
+local fake = require "tests.fake_sysfs"
+local write = fake.write
+local function read(path) return assert(fake.read(path)) end
+
 local root
-
-local function write(path, text)
-  assert(os.execute("mkdir -p " .. q(path:match("^(.*)/"))))
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- A board with remoteproc0 "r5f0" (running, its rpmsg_ctrl0 under it, one
 -- endpoint) and remoteproc1 "m4" (offline).
 local function prepare()
-  root = os.tmpname()
-  os.remove(root)
+  root = fake.root()
   local sys = root .. "/sys"
-  local dev = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
-  write(dev .. "/name", "r5f0\n")
-  write(dev .. "/state", "running\n")
-  write(dev .. "/firmware", "am64-main-r5f0_0-fw\n")
-  write(dev .. "/recovery", "enabled\n")
+  local dev = fake.remoteproc(root, "r5f", 0,
+    {name = "r5f0", state = "running", firmware = "am64-main-r5f0_0-fw", recovery = "enabled"})
   local ctrl = dev .. "/remoteproc0#vdev0buffer/virtio0/virtio0.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrl0"
   write(ctrl .. "/dev", "243:0\n")
   write(ctrl .. "/rpmsg3/name", "sensor\n")
   write(ctrl .. "/rpmsg3/src", "1024\n")
   write(ctrl .. "/rpmsg3/dst", "-1\n")
-  local m4 = sys .. "/devices/platform/m4/remoteproc/remoteproc1"
-  write(m4 .. "/name", "m4\n")
-  write(m4 .. "/state", "offline\n")
-  write(m4 .. "/firmware", "m4.elf\n")
-  write(m4 .. "/recovery", "disabled\n")
-  assert(os.execute(table.concat({
-    "mkdir -p " .. q(sys .. "/class/remoteproc") .. " " .. q(sys .. "/class/rpmsg"),
-    "ln -s " .. q(dev) .. " " .. q(sys .. "/class/remoteproc/remoteproc0"),
-    "ln -s " .. q(m4) .. " " .. q(sys .. "/class/remoteproc/remoteproc1"),
-    "ln -s " .. q(ctrl) .. " " .. q(sys .. "/class/rpmsg/rpmsg_ctrl0"),
-  }, " && ")))
+  local m4 = fake.remoteproc(root, "m4", 1, {name = "m4", state = "offline", firmware = "m4.elf", recovery = "disabled"})
+  fake.link(ctrl, sys .. "/class/rpmsg/rpmsg_ctrl0")
   return sys, dev, m4
 end
 
 -- Runs Lua code in a stock lua5.4 with rpmsg.so and the prepared roots.
 local function lua(code)
-  return helper.sh(("RPMSG_SYSFS_ROOT=%s RPMSG_DEV_ROOT=/dev/fake lua5.4 -e %s"):format(
-    q(root .. "/sys"), q("package.cpath = '" .. helper.build .. "/?.so;' .. package.cpath\n" .. code)))
+  return fake.lua(fake.env(root, "sys") .. " RPMSG_DEV_ROOT=/dev/fake", code)
 end
 
 describe("rpmsg.remoteproc", function()
   local sys, r5f, m4
   before_each(function() sys, r5f, m4 = prepare() end)
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("finds a remoteproc by name or index and reads its state", function()
     local status, out = lua([[
@@ -127,10 +103,10 @@ end)
 
 describe("rpmsg-lua list", function()
   before_each(prepare)
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("shows control devices, endpoints and remoteprocs as a table and as JSON", function()
-    local env = ("RPMSG_SYSFS_ROOT=%s RPMSG_DEV_ROOT=/dev "):format(q(root .. "/sys"))
+    local env = fake.env(root, "sys") .. " RPMSG_DEV_ROOT=/dev "
     local status, out = helper.sh(env .. q(helper.bin) .. " list")
     assert.equal(0, status)
     assert.matches("sensor%s+1024%s+ANY%s+/dev/rpmsg3%s+rpmsg_ctrl0", out)

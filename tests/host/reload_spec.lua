@@ -6,12 +6,7 @@ local helper = require "tests.helper"
 local function sh(cmd) return helper.sh(helper.slowed(cmd)) end
 local q, script = helper.q, helper.script
 
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. q(dir)))
-  return dir
-end
+local tmpdir = helper.tmpdir
 
 local function write(path, text)
   local f = assert(io.open(path .. ".new", "w"))

@@ -4,52 +4,13 @@
 -- restart, and a handler's output printed above the line being typed.
 local helper = require "tests.helper"
 local q, script = helper.q, helper.script
+local tmux = require "tests.tmux"
 
-local function sleep(s) os.execute("sleep " .. s) end
-
-local Term = {}
-Term.__index = Term
+local sleep, state_dir = tmux.sleep, tmux.state_dir
 
 -- command runs with XDG_STATE_HOME at state (the history's folder).
 local function open_terminal(command, state)
-  local self = setmetatable({server = "rpmsg-repl-" .. tostring(os.time()) .. math.random(1e6)}, Term)
-  local status, _, err = self:tmux(("new-session -d -s spec -x 100 -y 30 %s"):format(
-    q(("export XDG_STATE_HOME=%s; %s"):format(q(state), command))))
-  assert(status == 0, "tmux could not start: " .. err)
-  return self
-end
-
-function Term:tmux(args)
-  return helper.sh(("tmux -L %s -f /dev/null %s"):format(self.server, args))
-end
-
-function Term:keys(...)
-  local parts = {}
-  for i, k in ipairs({...}) do parts[i] = q(k) end
-  assert(self:tmux("send-keys -t spec " .. table.concat(parts, " ")) == 0)
-end
-
-function Term:screen()
-  local _, out = self:tmux("capture-pane -p -t spec")
-  return (out:gsub("%s+$", ""))
-end
-
-function Term:wait_for(pattern, plain)
-  for _ = 1, 200 do
-    local s = self:screen()
-    if s:find(pattern, 1, plain) then return s end
-    sleep(0.05)
-  end
-  error(("the terminal never showed %q; it shows:\n%s"):format(pattern, self:screen()), 2)
-end
-
-function Term:close() self:tmux("kill-session -t spec") end
-
-local function state_dir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -m 700 " .. q(d)))
-  return d
+  return tmux.open(("export XDG_STATE_HOME=%s; %s"):format(q(state), command))
 end
 
 describe("the terminal REPL, as a person sees it", function()

@@ -1,59 +1,16 @@
 -- SPDX-License-Identifier: MIT
 -- The REPL on a real terminal (-i with libedit line editing), driven through
--- tmux: keys typed, the screen read back, the terminal closed under it.
--- tests/install-deps test installs tmux; without it these specs fail.
+-- tmux (tests/tmux.lua): keys typed, the screen read back, the terminal
+-- closed under it.
 local helper = require "tests.helper"
 local q, script = helper.q, helper.script
+local tmux = require "tests.tmux"
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function slurp(path) return helper.read_file(path) or "" end
 
-local function sleep(s) os.execute("sleep " .. s) end
+local sleep = tmux.sleep
 
--- One tmux server of our own per spec, so nothing else's is touched.
-local Term = {}
-Term.__index = Term
-
-local function open_terminal(command)
-  local self = setmetatable({server = "rpmsg-spec-" .. tostring(os.time()) .. math.random(1e6)}, Term)
-  local status, _, err = self:tmux(("new-session -d -s spec -x 100 -y 30 %s"):format(q(command)))
-  assert(status == 0, "tmux could not start: " .. err)
-  return self
-end
-
-function Term:tmux(args)
-  return helper.sh(("tmux -L %s -f /dev/null %s"):format(self.server, args))
-end
-
-function Term:keys(...)
-  local parts = {}
-  for i, k in ipairs({...}) do parts[i] = q(k) end
-  assert(self:tmux("send-keys -t spec " .. table.concat(parts, " ")) == 0)
-end
-
-function Term:screen()
-  local _, out = self:tmux("capture-pane -p -t spec")
-  return (out:gsub("%s+$", ""))
-end
-
--- Waits (up to 10 s) until the screen matches pattern; returns the screen.
-function Term:wait_for(pattern)
-  for _ = 1, 200 do
-    local s = self:screen()
-    if s:find(pattern) then return s end
-    sleep(0.05)
-  end
-  error(("the terminal never showed %q; it shows:\n%s"):format(pattern, self:screen()), 2)
-end
-
--- kill-session, not kill-server: the server ends itself with SIGTERM, which
--- a test runner may have blocked for its children (rpmsg.run does).
-function Term:close() self:tmux("kill-session -t spec") end
+local function open_terminal(command) return tmux.open(command) end
 
 local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
 

@@ -6,19 +6,9 @@ local helper = require "tests.helper"
 local function sh(cmd) return helper.sh(helper.slowed(cmd)) end
 local q, script = helper.q, helper.script
 
-local function tmp()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
+local function tmp() return helper.tmp_path() end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = helper.read_file
 
 local ECHO_FW = "scripts/sim/echo_fw.lua"
 local ECHO = "scripts/echo.lua"

@@ -10,36 +10,12 @@ local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 local q = helper.q
 
-if not guest.virtio then
-  describe("kernel: full stack", function()
-    pending("needs RUN_IN_GUEST_BACKEND=virtio")
-  end)
-  return
-end
+if guest.skip_unless_virtio("kernel: full stack") then return end
 
 local RPROC = guest.rproc                      -- "fake-r5f"
 local RDIR = "/sys/class/remoteproc/remoteproc0"
 
--- Waits (running the loop) until cond() holds; fails the spec after ms.
--- Only inside rpmsg.spawn tasks.
-local function until_(cond, ms, what)
-  local deadline = rpmsg.now() + (ms or 5000)
-  while not cond() do
-    if rpmsg.now() > deadline then error("timed out waiting for " .. what, 2) end
-    rpmsg.sleep(10)
-  end
-end
-
--- assert() for rpmsg.spawn tasks: luassert's error objects are tables,
--- which the loop reports as "(error object is not a string)".
-local function check(v, ...)
-  if not v then
-    local parts = {}
-    for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-    error(table.concat(parts, " "), 2)
-  end
-  return v, ...
-end
+local check, until_ = guest.check, guest.until_
 
 -- Open fds of this process (to prove nothing leaks across cycles).
 local function fd_count()
@@ -47,15 +23,7 @@ local function fd_count()
 end
 
 -- Endpoints named name under any control device.
-local function in_sysfs(name)
-  local found = 0
-  for _, c in ipairs(guest.ls("/sys/class/rpmsg", "^(rpmsg_ctrl%d+)$")) do
-    for _, e in ipairs(guest.ls("/sys/class/rpmsg/" .. c, "^(rpmsg%d+)$")) do
-      if guest.read("/sys/class/rpmsg/" .. c .. "/" .. e .. "/name") == name then found = found + 1 end
-    end
-  end
-  return found
-end
+local in_sysfs = guest.endpoints_named
 
 -- Leave fake-r5f running with recovery on and its firmware unstalled,
 -- whatever a spec did.
@@ -74,19 +42,14 @@ local function restore()
   -- a spec may have left the control device renumbered: specs expect 0
   if s == "running" and not guest.exists("/dev/rpmsg_ctrl0") then r:stop(); s = r:state() end
   if s ~= "running" then assert(r:start()) end
-  assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000),
-    "fake-r5f did not come back with its channels")
+  guest.wait_tty()
 end
 
 -- Endpoints and control devices a spec opened: closed after it whatever
 -- happened, so that a failing spec does not make the next ones fail too.
-local live = {}
-local function track(x, ...)
-  if x then live[#live + 1] = x end
-  return x, ...
-end
+local track, release = guest.tracker()
 after_each(function()
-  for i = #live, 1, -1 do pcall(live[i].close, live[i]); live[i] = nil end
+  release()
   restore()
 end)
 

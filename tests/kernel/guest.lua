@@ -64,6 +64,16 @@ function guest.remote_up()
     "rpmsg_ctrl0 did not come back")
 end
 
+-- For the files whose specs need the full stack: on another backend,
+-- declares them (under title) pending and returns true, and the file
+-- returns: if guest.skip_unless_virtio("kernel: X") then return end
+function guest.skip_unless_virtio(title)
+  if guest.virtio then return false end
+  local busted = require "busted"
+  busted.describe(title, function() busted.pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
+  return true
+end
+
 -- A knob of the fake remote processor (stall, delay_ms, crash).
 function guest.knob(name, value)
   assert(guest.write(guest.params .. name, tostring(value)))
@@ -106,6 +116,62 @@ function guest.channel_dev(name)
     if nodes[1] then return "/dev/rpmsg" .. nodes[1] end
   end
   return nil
+end
+
+-- Waits up to 10 s for fake-r5f's /dev/ttyRPMSG0, the last of its channels
+-- to appear after a start; fails with what (the spec's words) if it does not.
+function guest.wait_tty(what)
+  assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000),
+    what or "fake-r5f did not come back with its channels")
+end
+
+-- How many endpoints named name there are under all the control devices.
+function guest.endpoints_named(name)
+  local found = 0
+  for _, c in ipairs(guest.ls("/sys/class/rpmsg", "^(rpmsg_ctrl%d+)$")) do
+    for _, e in ipairs(guest.ls("/sys/class/rpmsg/" .. c, "^(rpmsg%d+)$")) do
+      if guest.read("/sys/class/rpmsg/" .. c .. "/" .. e .. "/name") == name then found = found + 1 end
+    end
+  end
+  return found
+end
+
+-- assert() for rpmsg.spawn tasks: luassert's error objects are tables,
+-- which the loop reports as "(error object is not a string)".
+function guest.check(v, ...)
+  if not v then
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+    error(table.concat(parts, " "), 2)
+  end
+  return v, ...
+end
+
+-- Inside an rpmsg.spawn task: runs the loop until cond() holds; fails,
+-- naming what, after ms milliseconds (default 5000).
+function guest.until_(cond, ms, what)
+  local deadline = rpmsg.now() + (ms or 5000)
+  while not cond() do
+    if rpmsg.now() > deadline then error("timed out waiting for " .. what, 2) end
+    rpmsg.sleep(10)
+  end
+end
+
+-- What a spec opened or armed (endpoints, control devices, ttys, event
+-- handles, watches), so that after_each closes or cancels it whatever
+-- happened and a failing spec does not make the next ones fail too.
+-- Returns track(x, ...), which keeps x and returns its arguments, and
+-- release(), which closes (or cancels) the kept in reverse order.
+function guest.tracker()
+  local live = {}
+  local function track(x, ...)
+    if x then live[#live + 1] = x end
+    return x, ...
+  end
+  local function release()
+    for i = #live, 1, -1 do pcall(live[i].cancel or live[i].close, live[i]); live[i] = nil end
+  end
+  return track, release
 end
 
 local clk_tck

@@ -8,10 +8,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 
-if not guest.virtio then
-  describe("kernel: remoteproc operations", function() pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
-  return
-end
+if guest.skip_unless_virtio("kernel: remoteproc operations") then return end
 
 local RPROC = guest.rproc
 local FAKE_KO = os.getenv("RPMSG_MODULES_DIR") .. "/fakerproc.ko"
@@ -48,17 +45,12 @@ local function restore()
     r:stop()
   end
   if r:state() ~= "running" then assert(r:start()) end
-  assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000),
-    "fake-r5f did not come back with its channels")
+  guest.wait_tty()
 end
 
-local live = {}
-local function track(x, ...)
-  if x then live[#live + 1] = x end
-  return x, ...
-end
+local track, release = guest.tracker()
 after_each(function()
-  for i = #live, 1, -1 do pcall(live[i].cancel or live[i].close, live[i]); live[i] = nil end
+  release()
   helper.cancel_armed()
   restore()
 end)
@@ -213,7 +205,7 @@ describe("kernel: attach and detach", function()
     ok, err, code = r:attach()
     assert.is_nil(ok)
     assert.matches("is attached, not detached", err, 1, true)
-    assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000))
+    guest.wait_tty()
     local events = {}
     local h = track(assert(rpmsg.on_remoteproc(function(ev) events[#events + 1] = ev.state end)))
     local t = track(assert(rpmsg.tty{path = "/dev/ttyRPMSG0", framing = "line"}))

@@ -12,33 +12,11 @@ local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 local q = helper.q
 
-if not guest.virtio then
-  describe("kernel: services", function()
-    pending("needs RUN_IN_GUEST_BACKEND=virtio")
-  end)
-  return
-end
+if guest.skip_unless_virtio("kernel: services") then return end
 
 local RPROC = guest.rproc   -- "fake-r5f"
 
--- assert() for rpmsg.spawn tasks: luassert's error objects are tables.
-local function check(v, ...)
-  if not v then
-    local parts = {}
-    for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-    error(table.concat(parts, " "), 2)
-  end
-  return v, ...
-end
-
--- Inside a task: runs the loop until cond() holds; fails after ms.
-local function until_(cond, ms, what)
-  local deadline = rpmsg.now() + (ms or 5000)
-  while not cond() do
-    if rpmsg.now() > deadline then error("timed out waiting for " .. what, 2) end
-    rpmsg.sleep(10)
-  end
-end
+local check, until_ = guest.check, guest.until_
 
 local function channel(name)
   for _, c in ipairs(rpmsg.list().channels) do
@@ -47,15 +25,7 @@ local function channel(name)
 end
 
 -- Endpoints named name under any control device.
-local function in_sysfs(name)
-  local found = 0
-  for _, c in ipairs(guest.ls("/sys/class/rpmsg", "^(rpmsg_ctrl%d+)$")) do
-    for _, e in ipairs(guest.ls("/sys/class/rpmsg/" .. c, "^(rpmsg%d+)$")) do
-      if guest.read("/sys/class/rpmsg/" .. c .. "/" .. e .. "/name") == name then found = found + 1 end
-    end
-  end
-  return found
-end
+local in_sysfs = guest.endpoints_named
 
 -- A remote restart: the channels go and come back unbound, rpmsg_ctrl0 too.
 local function restart_remote()
@@ -69,13 +39,9 @@ end
 
 -- Leave the stack as the other specs expect it: rpmsg_ctrl loaded, fake-r5f
 -- running, fw-echo bound to no driver.
-local live = {}
-local function track(x, ...)
-  if x then live[#live + 1] = x end
-  return x, ...
-end
+local track, release = guest.tracker()
 after_each(function()
-  for i = #live, 1, -1 do pcall(live[i].close, live[i]); live[i] = nil end
+  release()
   pcall(rpmsg.on_announce, nil)
   if not guest.exists("/sys/module/rpmsg_ctrl") then
     assert(os.execute("insmod " .. q(os.getenv("RPMSG_MODULES_DIR") .. "/rpmsg_ctrl.ko")))

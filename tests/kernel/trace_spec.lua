@@ -7,26 +7,9 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 
-if not guest.virtio then
-  describe("kernel: observation", function()
-    pending("needs RUN_IN_GUEST_BACKEND=virtio")
-  end)
-  return
-end
+if guest.skip_unless_virtio("kernel: observation") then return end
 
--- assert() for rpmsg.spawn tasks (luassert's error tables print badly there).
-local function check(v, ...)
-  if not v then error(table.concat({tostring((select(1, ...)))}, " "), 2) end
-  return v, ...
-end
-
-local function until_(cond, ms, what)
-  local deadline = rpmsg.now() + ms
-  while not cond() do
-    if rpmsg.now() > deadline then error("timed out waiting for " .. what, 2) end
-    rpmsg.sleep(10)
-  end
-end
+local check, until_ = guest.check, guest.until_
 
 local function trace_lines(text)
   local l = {}
@@ -124,7 +107,7 @@ describe("kernel: observation", function()
     local s = ep:stats()
     ep:close()
     if r:state() ~= "running" then r:start() end
-    assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000))
+    guest.wait_tty()
     assert(ok, err)
     local events = {}
     for _, l in ipairs(lines) do

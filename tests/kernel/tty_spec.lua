@@ -7,10 +7,7 @@ local rpmsg = require "rpmsg"
 local guest = require "tests.kernel.guest"
 local tty = require "rpmsg.tty"
 
-if not guest.virtio then
-  describe("kernel: rpmsg.tty", function() pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
-  return
-end
+if guest.skip_unless_virtio("kernel: rpmsg.tty") then return end
 
 local RPROC = guest.rproc
 
@@ -18,17 +15,12 @@ local RPROC = guest.rproc
 local function restore()
   local r = assert(rpmsg.remoteproc(RPROC))
   if r:state() ~= "running" then assert(r:start()) end
-  assert(guest.wait_for(function() return guest.exists("/dev/ttyRPMSG0") end, 10000),
-    "fake-r5f did not come back with its tty")
+  guest.wait_tty("fake-r5f did not come back with its tty")
 end
 
-local live = {}
-local function track(x, ...)
-  if x then live[#live + 1] = x end
-  return x, ...
-end
+local track, release = guest.tracker()
 after_each(function()
-  for i = #live, 1, -1 do pcall(live[i].close, live[i]); live[i] = nil end
+  release()
   helper.cancel_armed()
   restore()
 end)

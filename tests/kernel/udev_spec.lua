@@ -19,10 +19,7 @@ local function sh(cmd)
   return status, out .. err
 end
 
-if not guest.virtio then
-  describe("kernel: udev rule", function() pending("needs RUN_IN_GUEST_BACKEND=virtio") end)
-  return
-end
+if guest.skip_unless_virtio("kernel: udev rule") then return end
 if sh("command -v udevadm") ~= 0 then
   describe("kernel: udev rule", function() pending("needs udevadm (Debian package udev)") end)
   return

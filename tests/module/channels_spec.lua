@@ -7,37 +7,18 @@
 local helper = require "tests.helper"
 local q = helper.q
 
+local fake = require "tests.fake_sysfs"
+local write, read, link = fake.write, fake.read, fake.link
+
 local root
-
-local function write(path, text)
-  assert(os.execute("mkdir -p " .. q(path:match("^(.*)/"))))
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function link(target, name)
-  assert(os.execute("mkdir -p " .. q(name:match("^(.*)/")) .. " && ln -s " .. q(target) .. " " .. q(name)))
-end
 
 -- remoteproc0 "r5f0" whose virtio0 carries the bus's own rpmsg_ns and
 -- rpmsg_ctrl (with rpmsg_ctrl0) and two announced channels: rpmsg-raw,
 -- bound to rpmsg_chrdev with /dev/rpmsg3, and fw-echo with no driver.
 local function prepare(opts)
-  root = os.tmpname()
-  os.remove(root)
+  root = fake.root()
   local sys = root .. "/sys"
-  local rproc = sys .. "/devices/platform/r5f/remoteproc/remoteproc0"
-  write(rproc .. "/name", "r5f0\n")
-  link(rproc, sys .. "/class/remoteproc/remoteproc0")
+  local rproc = fake.remoteproc(root, "r5f", 0, {name = "r5f0"})
   local virtio = rproc .. "/remoteproc0#vdev0buffer/virtio0"
   local function channel(bus, name, src, dst)
     write(virtio .. "/" .. bus .. "/name", name .. "\n")
@@ -64,13 +45,11 @@ end
 
 -- Runs Lua code in a stock lua5.4 with rpmsg.so and the prepared roots.
 local function lua(code)
-  return helper.sh(("RPMSG_SYSFS_ROOT=%s RPMSG_DEV_ROOT=%s lua5.4 -e %s"):format(
-    q(root .. "/sys"), q(root .. "/dev"),
-    q("package.cpath = '" .. helper.build .. "/?.so;' .. package.cpath\n" .. code)))
+  return fake.lua(fake.env(root, "sys", "dev"), code)
 end
 
 describe("rpmsg.list().channels", function()
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("lists every announced channel with its addresses, remoteproc, control device, driver and node", function()
     prepare{}
@@ -97,7 +76,7 @@ describe("rpmsg.list().channels", function()
 end)
 
 describe("rpmsg.endpoint{service = ...} on a prepared tree", function()
-  after_each(function() os.execute("rm -rf " .. q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("opens the node the kernel made for the channel", function()
     prepare{}

@@ -28,12 +28,7 @@ local function fill(ep)
   end
 end
 
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. q(dir)))
-  return dir
-end
+local tmpdir = helper.tmpdir
 
 -- A script in a folder of its own: the host reloads on any .lua file
 -- changing beside the script, and /tmp sees many.

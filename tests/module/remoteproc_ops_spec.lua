@@ -5,44 +5,26 @@
 -- reading and freeing a devcoredump, the trace followed line by line.
 -- The real kernel's side is tests/kernel/remoteproc_ops_spec.lua.
 local helper = require "tests.helper"
+local fake = require "tests.fake_sysfs"
 
 local root
 local function tree(state)
-  root = os.tmpname()
-  os.remove(root)
-  local rp = root .. "/sys/devices/platform/fake/remoteproc/remoteproc0"
-  assert(os.execute(table.concat({
-    "set -e",
-    ("mkdir -p %s %s/sys/class/remoteproc %s/sys/class/devcoredump %s/debug/remoteproc/remoteproc0")
-      :format(rp, root, root, root),
-    ("echo fake-r5f > %s/name; echo %s > %s/state; echo disabled > %s/coredump"):format(rp, state, rp, rp),
-    ("ln -s %s %s/sys/class/remoteproc/remoteproc0"):format(rp, root),
-  }, "\n")))
+  root = fake.root()
+  local rp = fake.remoteproc(root, "fake", 0, {name = "fake-r5f", state = state, coredump = "disabled"})
+  assert(os.execute(("mkdir -p %s/sys/class/devcoredump %s/debug/remoteproc/remoteproc0"):format(root, root)))
   return rp
 end
 
 local function run(code)
-  return helper.sh(("RPMSG_SYSFS_ROOT=%s/sys RPMSG_DEBUGFS_ROOT=%s/debug lua5.4 -e %s"):format(
-    helper.q(root), helper.q(root), helper.q(
-      "package.cpath = " .. ("%q"):format(helper.build .. "/?.so;") .. " .. package.cpath\n" ..
-      "local rpmsg = require 'rpmsg'\nlocal r = assert(rpmsg.remoteproc('fake-r5f'))\n" .. code)))
+  return fake.lua(fake.env(root, "sys", "debug"),
+    "local rpmsg = require 'rpmsg'\nlocal r = assert(rpmsg.remoteproc('fake-r5f'))\n" .. code)
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local function read(path) return assert(fake.read(path)) end
+local write = fake.write
 
 describe("remoteproc operations", function()
-  after_each(function() os.execute("rm -rf " .. helper.q(root)) end)
+  after_each(function() fake.remove(root) end)
 
   it("attach writes start to a detached core, and refuses any other state", function()
     local rp = tree("detached")

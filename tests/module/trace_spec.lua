@@ -7,12 +7,7 @@ local helper = require "tests.helper"
 local rpmsg = require "rpmsg"
 local q = helper.q
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function slurp(path) return assert(helper.read_file(path)) end
 
 local function lines(s)
   local t = {}

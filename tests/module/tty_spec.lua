@@ -3,6 +3,7 @@
 -- named channel found through sysfs (a prepared tree under
 -- RPMSG_SYSFS_ROOT, whose ttyRPMSG node is a pty master: a real tty).
 local helper = require "tests.helper"
+local fake = require "tests.fake_sysfs"
 local rpmsg = require "rpmsg"
 
 describe("rpmsg.tty", function()
@@ -52,8 +53,7 @@ describe("rpmsg.tty", function()
   describe("by service", function()
     local root
     before_each(function()
-      root = os.tmpname()
-      os.remove(root)
+      root = fake.root()
       assert(os.execute(table.concat({
         "set -e",
         ("mkdir -p %s/sys/class/tty %s/sys/devices/rpmsg/virtio0.rpmsg-tty.-1.41 %s/sys/devices/rpmsg/virtio0.other.-1.42 %s/dev")
@@ -66,13 +66,10 @@ describe("rpmsg.tty", function()
         ("ln -s /dev/ptmx %s/dev/ttyRPMSG3"):format(root),
       }, "\n")))
     end)
-    after_each(function() os.execute("rm -rf " .. helper.q(root)) end)
+    after_each(function() fake.remove(root) end)
 
     local function in_tree(code)
-      return helper.sh(("RPMSG_SYSFS_ROOT=%s/sys RPMSG_DEV_ROOT=%s/dev lua5.4 -e %s"):format(
-        helper.q(root), helper.q(root), helper.q(
-          "package.cpath = " .. ("%q"):format(helper.build .. "/?.so;") .. " .. package.cpath\n" ..
-          "local rpmsg = require 'rpmsg'\n" .. code)))
+      return fake.lua(fake.env(root, "sys", "dev"), "local rpmsg = require 'rpmsg'\n" .. code)
     end
 
     it("finds the ttyRPMSG whose channel has that name", function()

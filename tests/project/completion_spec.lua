@@ -7,12 +7,7 @@ local helper = require "tests.helper"
 local q = helper.q
 
 local FILE = "runtime/dist/rpmsg-lua.bash-completion"
-local root = (function()
-  local p = io.popen("pwd")
-  local dir = p:read("l")
-  p:close()
-  return dir
-end)()
+local root = helper.cwd()
 
 -- Completes the last of words (the word being typed) in folder dir;
 -- returns the candidates, sorted, one string per line.

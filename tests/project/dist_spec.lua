@@ -10,12 +10,7 @@ local q = helper.q
 local DIST = "runtime/dist/"
 local UNIT = DIST .. "rpmsg-lua@.service"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(path) return assert(helper.read_file(path)) end
 
 local function write(path, text)
   local f = assert(io.open(path, "w"))
@@ -23,24 +18,14 @@ local function write(path, text)
   f:close()
 end
 
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. q(dir)))
-  return dir
-end
+local tmpdir = helper.tmpdir
 
 -- The tools run without the sanitizers' LD_PRELOAD of the asan suite.
 local NOASAN = "env -u LD_PRELOAD "
 
 local function have(cmd) return helper.sh("command -v " .. cmd) == 0 end
 
-local cwd = (function()
-  local p = io.popen("pwd")
-  local d = p:read("l")
-  p:close()
-  return d
-end)()
+local cwd = helper.cwd()
 
 -- The unit as instance app, in a folder of its own, running the binary
 -- built here instead of /usr/bin/rpmsg-lua (not installed on a build

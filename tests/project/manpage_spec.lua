@@ -6,12 +6,7 @@ local helper = require "tests.helper"
 
 local MAN = "runtime/dist/rpmsg-lua.1"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(path) return assert(helper.read_file(path)) end
 
 local function set_of(list)
   local s = {}
