@@ -45,7 +45,7 @@ struct rpmsg_sim {
 	struct sim_dev *devs;
 	int next_index;
 	int watchers[2][SIM_WATCHERS];   /* eventfds told when the other side's endpoints change */
-	struct sim_ttys *ttys;           /* rpmsg.tty{} under --sim (device_sim_tty.c) */
+	struct sim_tty *ttys;           /* rpmsg.tty{} under --sim (device_sim_tty.c) */
 };
 
 /* The endpoints of one side are the channels the other side sees: tell

@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-struct sim_ttys {
-	struct sim_ttys *next;
+struct sim_tty {
+	struct sim_tty *next;
 	char path[128];
 	int master;           /* kept until the firmware takes it; -1 after */
 	int slave;            /* the host's side, opened again for each open */
 };
 
-static int sim_new_pty(struct sim_ttys *t, struct rpmsg_err *e)
+static int sim_new_pty(struct sim_tty *t, struct rpmsg_err *e)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
@@ -45,7 +45,7 @@ static int sim_new_pty(struct sim_ttys *t, struct rpmsg_err *e)
 }
 
 /* The firmware closed its master: the kept slave has hung up. */
-static bool sim_tty_hung_up(const struct sim_ttys *t)
+static bool sim_tty_hung_up(const struct sim_tty *t)
 {
 	struct pollfd p = { .fd = t->slave, .events = POLLIN };
 	return t->slave < 0 || (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP));
@@ -55,9 +55,9 @@ static bool sim_tty_hung_up(const struct sim_ttys *t)
  * the master (a new pair if it took the last one: it closed and opens
  * again, so the host's side hangs up and recovers onto the new one); the
  * host opens the kept slave again (ENOENT while the firmware's side is gone). */
-int rpmsg_sim_tty_open(struct sim_ttys **list, bool firmware, const char *path, struct rpmsg_err *e)
+int rpmsg_sim_tty_open(struct sim_tty **list, bool firmware, const char *path, struct rpmsg_err *e)
 {
-	struct sim_ttys *t = *list;
+	struct sim_tty *t = *list;
 	while (t && strcmp(t->path, path) != 0)
 		t = t->next;
 	bool fresh = !t;
@@ -95,10 +95,10 @@ int rpmsg_sim_tty_open(struct sim_ttys **list, bool firmware, const char *path, 
 	return fd;
 }
 
-void rpmsg_sim_ttys_free(struct sim_ttys **list)
+void rpmsg_sim_ttys_free(struct sim_tty **list)
 {
 	while (*list) {
-		struct sim_ttys *t = *list;
+		struct sim_tty *t = *list;
 		*list = t->next;
 		if (t->master >= 0)
 			close(t->master);

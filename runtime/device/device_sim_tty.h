@@ -8,12 +8,12 @@
 
 #include "rpmsg_err.h"
 
-struct sim_ttys;
+struct sim_tty;
 
 /* Opens path's tty for the firmware (the pty's master) or the host (its
  * slave), making the pair on first use: an fd, or -errno. */
-int rpmsg_sim_tty_open(struct sim_ttys **list, bool firmware, const char *path, struct rpmsg_err *e);
+int rpmsg_sim_tty_open(struct sim_tty **list, bool firmware, const char *path, struct rpmsg_err *e);
 /* Closes and frees every pair. */
-void rpmsg_sim_ttys_free(struct sim_ttys **list);
+void rpmsg_sim_ttys_free(struct sim_tty **list);
 
 #endif
