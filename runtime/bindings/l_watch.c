@@ -1,17 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /* rpmsg.watch(fd, fn [, "r"|"w"|"rw"]): a script's own fd in the loop, so it
  * can bridge a socket or a UART. fn(fd, events) gets a string of the events
- * seen: "r" readable, "w" writable, "e" error or hang-up. */
+ * seen: "r" readable, "w" writable, "e" error or hang-up.
+ *
+ * The loop watches a copy of the fd that the watch owns, not the script's
+ * number: epoll keeps a registration while any fd refers to the file, so
+ * once the script closed its number (a child, a dup, still holding the
+ * file) the registration could never be removed, and its events would come
+ * for a watch long freed. */
 #include "lrpmsg.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct lwatch {
 	struct loop_io io;            /* first: the loop hands back this pointer */
 	struct rpmsg_runtime *rt;
 	int gen;
+	int fd;                       /* the script's number, as fn and tostring show it */
+	int own;                      /* our copy, the one the loop watches; -1 once let go */
 };
+
+/* Stops watching (if the loop is still there) and closes our copy. */
+static void watch_release(struct lwatch *w, bool loop_alive)
+{
+	if (loop_alive)
+		loop_io_stop(w->rt->loop, &w->io);
+	if (w->own >= 0) {
+		close(w->own);
+		w->own = -1;
+	}
+}
 
 static void watch_ready(struct loop_io *io, uint32_t events)
 {
@@ -28,10 +50,10 @@ static void watch_ready(struct loop_io *io, uint32_t events)
 		*p++ = 'e';
 	*p = '\0';
 	lua_getiuservalue(L, idx, 1);
-	lua_pushinteger(L, io->fd);
+	lua_pushinteger(L, w->fd);
 	lua_pushstring(L, ev);
 	char what[48];
-	snprintf(what, sizeof what, "rpmsg.watch callback (fd %d)", io->fd);
+	snprintf(what, sizeof what, "rpmsg.watch callback (fd %d)", w->fd);
 	rpmsg_call(w->rt, 2, what);
 	lua_settop(L, idx - 1);
 }
@@ -60,19 +82,28 @@ int rpmsg_l_watch(lua_State *L)
 	memset(w, 0, sizeof *w);
 	w->rt = rt;
 	w->gen = rpmsg_current_gen(rt);
+	w->fd = fd;
+	w->own = -1;
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, RPMSG_WATCH_TYPE);
 	struct rpmsg_err e;
-	if (loop_io_start(rt->loop, &w->io, fd, events, watch_ready, w, &e) < 0)
+	w->own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (w->own < 0) {
+		rpmsg_fail_errno(&e, errno, "rpmsg.watch: fd %d", fd);
 		return rpmsg_push_error(L, &e);
+	}
+	if (loop_io_start(rt->loop, &w->io, w->own, events, watch_ready, w, &e) < 0) {
+		watch_release(w, false);
+		return rpmsg_push_error(L, &e);
+	}
 	rpmsg_anchor(L, -1);
 	return 1;
 }
 
 static void watch_stop(lua_State *L, struct lwatch *w)
 {
-	loop_io_stop(w->rt->loop, &w->io);
+	watch_release(w, true);
 	rpmsg_unanchor(L, w);
 }
 
@@ -94,8 +125,7 @@ void rpmsg_watch_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rp
 static int watch_gc(lua_State *L)
 {
 	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
-	if (!w->rt->closed)   /* else the loop is gone */
-		loop_io_stop(w->rt->loop, &w->io);
+	watch_release(w, !w->rt->closed);   /* closed: the loop is gone */
 	return 0;
 }
 
@@ -103,7 +133,7 @@ static int watch_gc(lua_State *L)
 static int watch_tostring(lua_State *L)
 {
 	struct lwatch *w = luaL_checkudata(L, 1, RPMSG_WATCH_TYPE);
-	lua_pushfstring(L, "rpmsg.watch (fd %d, %s)", w->io.fd, w->io.active ? "active" : "cancelled");
+	lua_pushfstring(L, "rpmsg.watch (fd %d, %s)", w->fd, w->io.active ? "active" : "cancelled");
 	return 1;
 }
 

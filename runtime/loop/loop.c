@@ -143,7 +143,9 @@ void loop_io_stop(struct loop *loop, struct loop_io *io)
 	io->active = false;
 	if (!io->weak)
 		loop->strong_ios--;
-	/* The fd may already be closed, which removed it from the set. */
+	/* Fails when the fd is closed already. That removed it from the set only
+	 * if no other fd refers to the file: the caller must close an fd only
+	 * after stopping its io (rpmsg.watch watches a copy of its own). */
 	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 	for (int i = loop->current; i < loop->nevents; i++)
 		if (loop->events[i].data.ptr == io)
