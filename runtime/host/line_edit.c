@@ -150,16 +150,10 @@ void line_edit_cancel(const char *prompt)
 	line_edit_prompt(prompt);
 }
 
-void line_edit_print_above(int fd, const char *text, size_t len)
+/* After output above it, libedit draws the prompt and what was typed again. */
+static void redraw_line(int fd)
 {
-	if (!ed.active) {
-		rpmsg_write_all(fd, text, len);
-		return;
-	}
-	rpmsg_write_all(fd, "\r\033[K", 4);
-	rpmsg_write_all(fd, text, len);
-	if (len && text[len - 1] != '\n')
-		rpmsg_write_all(fd, "\n", 1);
+	(void)fd;
 	rl_forced_update_display();
 }
 
@@ -207,6 +201,16 @@ void line_edit_read_key(void) {}
 void line_edit_cancel(const char *prompt) { line_edit_prompt(prompt); }
 /* Plain lines: what was typed is in the terminal's own line buffer, out of
  * our reach; the output goes above a fresh prompt. */
+static void redraw_line(int fd)
+{
+	rpmsg_write_all(fd, ed.prompt, strlen(ed.prompt));
+}
+void line_edit_remember(const char *line) { (void)line; }
+void line_edit_end(void) { ed.active = false; }
+#endif
+
+/* Output while a line is being edited: the line is cleared, the text goes
+ * where it was, and the line is drawn again under it. */
 void line_edit_print_above(int fd, const char *text, size_t len)
 {
 	if (!ed.active) {
@@ -217,8 +221,5 @@ void line_edit_print_above(int fd, const char *text, size_t len)
 	rpmsg_write_all(fd, text, len);
 	if (len && text[len - 1] != '\n')
 		rpmsg_write_all(fd, "\n", 1);
-	rpmsg_write_all(fd, ed.prompt, strlen(ed.prompt));
+	redraw_line(fd);
 }
-void line_edit_remember(const char *line) { (void)line; }
-void line_edit_end(void) { ed.active = false; }
-#endif
