@@ -74,9 +74,13 @@ describe("console", function()
       return table.concat({
         -- a session that vanishes mid-statement
         ("(printf 'for i = 1, 3 do\\n'; sleep 0.2) | timeout -s KILL 0.1 %s attach %s >/dev/null"):format(q(helper.bin), q(path)),
-        -- two at once
-        ("(printf 'x = 41\\n'; sleep 0.3) | %s attach %s > %s & s1=$!"):format(q(helper.bin), q(path), q(s1)),
-        ("(sleep 0.1; printf 'x + 1\\n') | %s attach %s > %s"):format(q(helper.bin), q(path), q(s2)),
+        -- two at once: the second asks once the first has set x (its
+        -- prompt came back), and the first stays until the second has its
+        -- answer; each wait bounded (under valgrind a start takes seconds)
+        ("(printf 'x = 41\\n'; for i in $(seq 200); do grep -q 42 %s 2>/dev/null && break; sleep 0.05; done) | %s attach %s > %s & s1=$!")
+          :format(q(s2), q(helper.bin), q(path), q(s1)),
+        ("(for i in $(seq 200); do grep -q '^> > ' %s 2>/dev/null && break; sleep 0.05; done; printf 'x + 1\\n') | %s attach %s > %s")
+          :format(q(s1), q(helper.bin), q(path), q(s2)),
         ("wait $s1; cat %s %s; rm -f %s %s"):format(q(s1), q(s2), q(s1), q(s2)),
       }, "\n")
     end)

@@ -165,8 +165,8 @@ describe("a running host's counters", function()
     local out_path = tmp()
     local status, _, err = sh(("%s --console %s --sim %s %s & pid=$!; " ..
       "for i in $(seq 100); do [ -S %s ] && break; sleep 0.05; done; " ..
-      "timeout 1 %s attach %s --trace </dev/null >%s; echo attach=$? >>%s\n%s")
-      :format(q(helper.bin), q(sock), q(fw), q(ticking), q(sock), q(helper.bin), q(sock), q(out_path),
+      "timeout %d %s attach %s --trace </dev/null >%s; echo attach=$? >>%s\n%s")
+      :format(q(helper.bin), q(sock), q(fw), q(ticking), q(sock), helper.slow, q(helper.bin), q(sock), q(out_path),
         q(out_path), helper.stop_pid("TERM")))
     local out = slurp(out_path)
     os.remove(out_path)
