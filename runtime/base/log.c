@@ -57,7 +57,8 @@ bool rpmsg_log_enabled(int level)
 	return level <= log_threshold;
 }
 
-bool rpmsg_log_to_journal(void)
+/* True when stderr is the journal's stream (checked once, at the first line). */
+static bool rpmsg_log_to_journal(void)
 {
 	if (log_journal >= 0)
 		return log_journal;

@@ -29,7 +29,5 @@ bool rpmsg_log_enabled(int level);
  * message of several lines (a traceback) gets the prefix on each line. */
 void rpmsg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rpmsg_vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* True when stderr is the journal's stream (checked once, at the first line). */
-bool rpmsg_log_to_journal(void);
 
 #endif

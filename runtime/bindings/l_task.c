@@ -52,12 +52,11 @@ struct ltask *rpmsg_task_current(lua_State *L)
 	return t;
 }
 
-struct ltask *rpmsg_task_check(lua_State *L, int idx)
+static struct ltask *rpmsg_task_check(lua_State *L, int idx)
 {
 	return luaL_checkudata(L, idx, RPMSG_TASK_TYPE);
 }
 
-bool rpmsg_task_done(const struct ltask *t) { return t->done; }
 
 lua_State *rpmsg_task_thread(struct ltask *t) { return t->co; }
 

@@ -145,8 +145,6 @@ struct ltask;
 typedef void (*rpmsg_task_timeout_fn)(struct ltask *t, void *ctx);
 /* The task running on thread L, or NULL when L is not one. */
 struct ltask *rpmsg_task_current(lua_State *L);
-struct ltask *rpmsg_task_check(lua_State *L, int idx);
-bool rpmsg_task_done(const struct ltask *t);
 lua_State *rpmsg_task_thread(struct ltask *t);
 /* Yields the task; after timeout_ms (-1: never) fn(t, ctx) is called, which
  * should resume it. Use as `return rpmsg_task_block(...)`. */

@@ -100,7 +100,8 @@ static void find_nodes(const char *bus, struct rpmsg_channel *ch)
 	}
 }
 
-int rpmsg_kernel_channel(const char *bus, struct rpmsg_channel *ch)
+/* Reads one bus device again (after a bind); 0, or -errno when it is gone. */
+static int rpmsg_kernel_channel(const char *bus, struct rpmsg_channel *ch)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	memset(ch, 0, sizeof *ch);

@@ -34,8 +34,6 @@ struct rpmsg_backend;
  * honoured), by bus device name. The bus's own devices (rpmsg_ns,
  * rpmsg_ctrl) are not channels. */
 int rpmsg_kernel_each_channel(struct rpmsg_backend *b, rpmsg_channel_fn fn, void *ctx);
-/* Reads one bus device again (after a bind); 0, or -errno when it is gone. */
-int rpmsg_kernel_channel(const char *bus, struct rpmsg_channel *out);
 /* Binds the channel to `driver` through driver_override and the driver's
  * bind file, as the OpenAMP tools do for rpmsg_chrdev, and reads it again. */
 int rpmsg_kernel_channel_bind(struct rpmsg_backend *b, struct rpmsg_channel *ch,

@@ -41,9 +41,6 @@ int rproc_dump_find(const struct rproc *r, char *path, size_t cap, struct rpmsg_
  * which lets an "inline" recovery go on. Returns the byte count. */
 long long rproc_dump_read(const char *path, int (*sink)(const void *buf, size_t len, void *ctx),
 			  void *ctx, struct rpmsg_err *e);
-/* debugfs remoteproc/remoteprocN/traceK (RPMSG_DEBUGFS_ROOT, else
- * /sys/kernel/debug) into path. */
-void rproc_trace_path(const struct rproc *r, int k, char *path, size_t cap);
 /* The text of that trace buffer now (up to its first NUL, as the kernel
  * gives it), into a malloc'd *text; -errno naming the file. */
 int rproc_trace_read(const struct rproc *r, int k, char **text, size_t *len, struct rpmsg_err *e);

@@ -105,7 +105,9 @@ static const char *debugfs_root(void)
 	return v && *v ? v : "/sys/kernel/debug";
 }
 
-void rproc_trace_path(const struct rproc *r, int k, char *path, size_t cap)
+/* debugfs remoteproc/remoteprocN/traceK (RPMSG_DEBUGFS_ROOT, else
+ * /sys/kernel/debug) into path. */
+static void rproc_trace_path(const struct rproc *r, int k, char *path, size_t cap)
 {
 	snprintf(path, cap, "%s/remoteproc/remoteproc%d/trace%d", debugfs_root(), r->index, k);
 }

@@ -16,7 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-const char *rpmsg_file_kind(mode_t mode)
+/* What a file is, for refusals: "a regular file", "a directory" ... */
+static const char *rpmsg_file_kind(mode_t mode)
 {
 	switch (mode & S_IFMT) {
 	case S_IFREG: return "a regular file";
@@ -29,7 +30,9 @@ const char *rpmsg_file_kind(mode_t mode)
 	}
 }
 
-int rpmsg_tty_make_raw(int fd, const char *what, struct rpmsg_err *e)
+/* cfmakeraw and more: 8 bits, no parity, receiver on, modem lines ignored,
+ * reads return what is there (VMIN 1, VTIME 0). */
+static int rpmsg_tty_make_raw(int fd, const char *what, struct rpmsg_err *e)
 {
 	struct termios t;
 	if (tcgetattr(fd, &t) < 0)

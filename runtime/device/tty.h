@@ -17,11 +17,6 @@ struct rpmsg_backend;
  * opens the file), refuses anything that is not a tty with an error naming
  * what it is, and makes it raw. Returns the fd. */
 int rpmsg_tty_open(struct rpmsg_backend *b, const char *path, struct rpmsg_err *e);
-/* cfmakeraw and more: 8 bits, no parity, receiver on, modem lines ignored,
- * reads return what is there (VMIN 1, VTIME 0). */
-int rpmsg_tty_make_raw(int fd, const char *what, struct rpmsg_err *e);
-/* What a file is, for refusals: "a regular file", "a directory" ... */
-const char *rpmsg_file_kind(mode_t mode);
 
 /* Reads what is there: the byte count, -EAGAIN when nothing is, -EPIPE once
  * the other side hung up (end of file or EIO, as a tty reports it). */

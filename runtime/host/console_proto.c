@@ -15,7 +15,8 @@
 
 #define PROTOCOL_VERSION 1
 
-void console_send_frame(struct console_session *s, const char *kind, const char *p, size_t n)
+/* Queues one frame: "\1KIND LEN\n" and LEN bytes. */
+static void console_send_frame(struct console_session *s, const char *kind, const char *p, size_t n)
 {
 	char head[48];
 	int h = snprintf(head, sizeof head, "%c%s %zu\n", CONSOLE_SOH, kind, n);

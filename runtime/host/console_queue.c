@@ -15,7 +15,7 @@
 
 /* Ends s from a place that may still hold it (a REPL line running, Lua
  * printing): it goes quiet now and is freed from a timer, outside them. */
-void console_drop_later(struct console_session *s)
+static void console_drop_later(struct console_session *s)
 {
 	if (s->dropped)
 		return;

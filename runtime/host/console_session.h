@@ -37,11 +37,7 @@ size_t console_pending(const struct console_session *s);
 bool console_send_some(struct console_session *s, const char **p, size_t *n);
 /* Watches for input while the client may type, for output while some waits. */
 void console_watch(struct console_session *s);
-/* Ends s from a place that may still hold it: quiet now, freed by its reaper. */
-void console_drop_later(struct console_session *s);
 bool console_would_block(int err);
-/* Queues one frame: "\1KIND LEN\n" and LEN bytes. */
-void console_send_frame(struct console_session *s, const char *kind, const char *p, size_t n);
 /* Output for the client: a frame of kind "out" when framed, raw if not. */
 void console_send_output(struct console_session *s, const char *p, size_t n);
 /* The prompt for the next line: a "prompt" frame, or raw. */

@@ -28,7 +28,9 @@ static struct {
 } ed;
 
 
-const char *line_edit_history_path(void)
+/* Where the history is kept (for messages); NULL when neither
+ * XDG_STATE_HOME nor HOME is set. */
+static const char *line_edit_history_path(void)
 {
 	if (ed.has_history)
 		return ed.history;

@@ -36,8 +36,5 @@ void line_edit_remember(const char *line);
 /* The terminal back in its own mode. */
 void line_edit_end(void);
 
-/* Where the history is kept (for messages and specs); NULL when neither
- * XDG_STATE_HOME nor HOME is set. */
-const char *line_edit_history_path(void);
 
 #endif
