@@ -131,6 +131,8 @@ all: $(B)/rpmsg-lua $(B)/rpmsg.so
 HOT_OBJS := clock.o loop.o timer_heap.o device_ep.o outq.o l_endpoint.o l_endpoint_fields.o \
 	l_endpoint_loop.o l_endpoint_queue.o l_endpoint_state.o l_guard.o l_coroutine.o l_task.o \
 	l_timer.o l_runtime.o l_gc.o l_crc32.o crc32.o
+# The host's Lua allocator takes and gives back every message's string.
+HOT_OBJS += lua_pool.o
 $(addprefix $(B)/,$(filter-out $(HOT_OBJS),$(MODULE_OBJS) $(HOST_OBJS))): ALL_CFLAGS += -Os
 $(B)/line_edit.o: ALL_CFLAGS += $(EDIT_CFLAGS)
 $(B)/asan/line_edit.o: ALL_CFLAGS += $(EDIT_CFLAGS)
@@ -164,18 +166,20 @@ CTEST_SRCS := $(wildcard tests/c/*/test_*.c)
 CTESTS := $(patsubst %.c,$(B)/asan/%,$(notdir $(CTEST_SRCS)))
 vpath test_%.c $(sort $(dir $(CTEST_SRCS)))
 ctests: $(CTESTS)
-# line_reader is a host object, but pure C: its test links it too.
-CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o)
+# line_reader and lua_pool are host objects, but pure C: their tests link them too.
+CTEST_OBJS := $(addprefix $(B)/asan/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o lua_pool.o)
 $(B)/asan/test_%: test_%.c tests/c/tap.h $(CTEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(ALL_LDFLAGS) $(I_host) -Itests/c -o $@ $< $(CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 # test_faults fails these calls on demand, to see each failure reported.
 FAULTS_LDFLAGS := -Wl,--wrap=setsockopt,--wrap=fcntl,--wrap=fcntl64,--wrap=outq_push,--wrap=loop_timer_start
 $(B)/asan/test_faults $(B)/ctest/test_faults: TEST_LDFLAGS = $(FAULTS_LDFLAGS)
+# test_lua_pool fails the system's allocations on demand.
+$(B)/asan/test_lua_pool $(B)/ctest/test_lua_pool: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=aligned_alloc
 
 # The same C tests without the sanitizers, in $(B)/ctest/: for a cross build,
 # whose tests run under qemu-user (tests/run-all cross).
 ctests-plain: $(patsubst %.c,$(B)/ctest/%,$(notdir $(CTEST_SRCS)))
-PLAIN_CTEST_OBJS := $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o)
+PLAIN_CTEST_OBJS := $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_BINDINGS) line_reader.o lua_pool.o)
 $(B)/ctest/test_%: test_%.c tests/c/tap.h $(PLAIN_CTEST_OBJS) | $(B)/ctest
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(I_host) -Itests/c -o $@ $< $(PLAIN_CTEST_OBJS) $(LUA_LIBS) -lm $(TEST_LDFLAGS)
 

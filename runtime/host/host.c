@@ -6,6 +6,7 @@
  * the new chunk made goes, the local modules are put back). */
 #include "host.h"
 #include "host_notify.h"
+#include "host_state.h"
 #include "log.h"
 #include "lrpmsg_host.h"
 
@@ -84,7 +85,7 @@ int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
 	h->env_ref = h->arg_ref = h->helpers_ref = LUA_NOREF;
 	set_dir(h);
 	loop_timer_init(&h->settle, NULL, h);
-	lua_State *L = h->L = luaL_newstate();
+	lua_State *L = h->L = host_newstate();
 	if (!L) {
 		fprintf(stderr, "rpmsg-lua: out of memory (no Lua state)\n");
 		return -1;
@@ -256,6 +257,6 @@ void host_close(struct host *h)
 	dirwatch_stop(h->loop, &h->files);
 	loop_timer_stop(h->loop, &h->settle);
 	/* Closing the state destroys the endpoints the script created. */
-	lua_close(h->L);
+	host_closestate(h->L);
 	h->L = NULL;
 }

@@ -9,6 +9,7 @@
 #include "host_notify.h"
 #include "host_observe.h"
 #include "host_repl.h"
+#include "host_state.h"
 #include "host_terminal.h"
 #include "log.h"
 #include "lrpmsg_host.h"
@@ -252,7 +253,7 @@ out:
  * its own. */
 static int tool(const char *name, int argc, char **argv)
 {
-	lua_State *L = luaL_newstate();
+	lua_State *L = host_newstate();
 	if (!L) {
 		fprintf(stderr, "rpmsg-lua: out of memory (no Lua state)\n");
 		return EXIT_SCRIPT;
@@ -275,7 +276,7 @@ static int tool(const char *name, int argc, char **argv)
 	int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_SCRIPT;
 	if (status != LUA_OK)
 		fprintf(stderr, "rpmsg-lua: %s\n", lua_tostring(L, -1));
-	lua_close(L);
+	host_closestate(L);
 	return code;
 }
 

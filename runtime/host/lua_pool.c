@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* The size-class pool behind the host's Lua states (see lua_pool.h). One
+ * bump region is carved for every class, so a class used once costs one
+ * slot, not a slab of its own: private memory grows only with what the
+ * script holds at its peak. Freed slots stay on their class's list and are
+ * never given back to the system before the state closes; Lua's steady
+ * state (a message in, its string swept) reuses them. */
+#include "lua_pool.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLASSES (LUA_POOL_LIMIT / LUA_POOL_ALIGN)
+
+struct slot {
+	struct slot *next;
+};
+
+struct slab {
+	struct slab *next;
+	/* the slots follow, aligned */
+};
+
+/* The slab's header takes one aligned unit. */
+#define SLAB_HEAD LUA_POOL_ALIGN
+
+struct lua_pool {
+	struct slot *free[CLASSES + 1];  /* by class; [0] unused */
+	char *bump, *end;                /* the current slab's uncarved part */
+	struct slab *slabs;
+	size_t slab_bytes;
+};
+
+static inline size_t class_of(size_t n)
+{
+	return (n + LUA_POOL_ALIGN - 1) / LUA_POOL_ALIGN;
+}
+
+struct lua_pool *lua_pool_new(void)
+{
+	return calloc(1, sizeof(struct lua_pool));
+}
+
+void lua_pool_delete(struct lua_pool *p)
+{
+	if (!p)
+		return;
+	struct slab *s = p->slabs;
+	while (s) {
+		struct slab *next = s->next;
+		free(s);
+		s = next;
+	}
+	free(p);
+}
+
+size_t lua_pool_slab_bytes(const struct lua_pool *p)
+{
+	return p->slab_bytes;
+}
+
+static inline void put(struct lua_pool *p, void *block, size_t c)
+{
+	struct slot *s = block;
+	s->next = p->free[c];
+	p->free[c] = s;
+}
+
+/* A new slab. What is left of the old one becomes a slot of the class that
+ * fits it exactly, so nothing carved is lost. */
+static int grow(struct lua_pool *p)
+{
+	struct slab *s = aligned_alloc(LUA_POOL_ALIGN, LUA_POOL_SLAB);
+	if (!s)
+		return -1;
+	size_t rest = (size_t)(p->end - p->bump);
+	if (rest >= LUA_POOL_ALIGN)
+		put(p, p->bump, rest / LUA_POOL_ALIGN);
+	s->next = p->slabs;
+	p->slabs = s;
+	p->slab_bytes += LUA_POOL_SLAB;
+	p->bump = (char *)s + SLAB_HEAD;
+	p->end = (char *)s + LUA_POOL_SLAB;
+	return 0;
+}
+
+/* A slot of class c, or NULL. */
+static void *take(struct lua_pool *p, size_t c)
+{
+	struct slot *s = p->free[c];
+	if (s) {
+		p->free[c] = s->next;
+		return s;
+	}
+	size_t bytes = c * LUA_POOL_ALIGN;
+	if ((size_t)(p->end - p->bump) < bytes && grow(p) < 0)
+		return NULL;
+	void *block = p->bump;
+	p->bump += bytes;
+	return block;
+}
+
+static void release(struct lua_pool *p, void *ptr, size_t osize)
+{
+	if (osize > LUA_POOL_LIMIT)
+		free(ptr);
+	else
+		put(p, ptr, class_of(osize));
+}
+
+/* ptr is not NULL and nsize not 0. */
+static void *resize(struct lua_pool *p, void *ptr, size_t osize, size_t nsize)
+{
+	if (osize > LUA_POOL_LIMIT && nsize > LUA_POOL_LIMIT)
+		return realloc(ptr, nsize);
+	if (osize <= LUA_POOL_LIMIT && nsize <= LUA_POOL_LIMIT) {
+		size_t oc = class_of(osize), nc = class_of(nsize);
+		if (oc == nc)
+			return ptr;
+		void *block = take(p, nc);
+		if (!block)
+			/* A shrink keeps its slot, big enough; Lua will give
+			 * nsize as the old size from now on, and the slot goes
+			 * to the smaller class when freed. */
+			return nc < oc ? ptr : NULL;
+		memcpy(block, ptr, nc < oc ? nsize : osize);
+		put(p, ptr, oc);
+		return block;
+	}
+	void *block = nsize > LUA_POOL_LIMIT ? malloc(nsize) : take(p, class_of(nsize));
+	if (!block)
+		return NULL;
+	memcpy(block, ptr, osize < nsize ? osize : nsize);
+	release(p, ptr, osize);
+	return block;
+}
+
+void *lua_pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct lua_pool *p = ud;
+	if (nsize == 0) {
+		if (ptr)
+			release(p, ptr, osize);
+		return NULL;
+	}
+	/* Without a block, osize is the kind of object Lua is making. */
+	if (!ptr)
+		return nsize > LUA_POOL_LIMIT ? malloc(nsize) : take(p, class_of(nsize));
+	return resize(p, ptr, osize, nsize);
+}
