@@ -35,9 +35,12 @@
  *   rss_idle_kb=  VmRSS once that first message is handled
  *   pss_idle_kb= uss_idle_kb=   PSS and private memory (smaps_rollup) then
  *   rss_map kb= anon_kb= name=   the same by mapping (library, [heap], ...)
- *   tput rate= cpu_ns= util= usr_ns= sys_ns=   per window: messages/s,
- *               CMD's CPU time per message, share of a CPU it used, and
- *               its user and system time per message (clock ticks: coarse)
+ *   tput rate= cpu_ns= util= usr_ns= sys_ns= msgs= drv_usr_ns= drv_sys_ns=
+ *        drv_util=   per window: messages/s, CMD's CPU time per message,
+ *               share of a CPU it used, and its user and system time per
+ *               message (clock ticks: coarse); then the driver's own user
+ *               and system time per message (getrusage) and share of a CPU:
+ *               the side whose share is near 1 sets the pace
  *   lat p50_ns= p90_ns= p98_ns= p99_ns= p995_ns= p999_ns= max_ns= cpu_ns=   per run
  *   count n= at= rss_kb=    per checkpoint
  *   exit=       CMD's exit status after the driver closed its ends
@@ -56,6 +59,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -125,6 +129,16 @@ static uint64_t child_cpu_ns(void)
 	if (f)
 		fclose(f);
 	return ns;
+}
+
+/* The driver's own user and system CPU time in ns: beside CMD's, it shows
+ * which side sets the pace. */
+static void self_usr_sys(uint64_t *usr, uint64_t *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	*usr = (uint64_t)ru.ru_utime.tv_sec * 1000000000u + (uint64_t)ru.ru_utime.tv_usec * 1000u;
+	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
 }
 
 /* CMD's user and system CPU time in ns (/proc/PID/stat, clock ticks). */
@@ -372,11 +386,13 @@ static void pump(void)
 {
 	static struct mmsghdr vec[64];
 	static struct iovec iov = { .iov_base = payload };
-	iov.iov_len = (size_t)opt.size;
+	if (!iov.iov_len) {   /* sendmmsg reads the headers and writes only msg_len */
+		iov.iov_len = (size_t)opt.size;
+		for (int i = 0; i < 64; i++)
+			vec[i].msg_hdr = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
+	}
 	while (owed > 0) {
 		int batch = opt.n == 1 ? (owed < 64 ? (int)owed : 64) : 1;
-		for (int i = 0; i < batch; i++)
-			vec[i].msg_hdr = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
 		int r = sendmmsg(fds[rr], vec, (unsigned)batch, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EAGAIN)
@@ -401,6 +417,11 @@ static long drain(int timeout_ms)
 	static struct mmsghdr vec[64];
 	static struct iovec iov[64];
 	static char bufs[64][MAX_MSG + 16];
+	if (!iov[0].iov_base)   /* recvmmsg writes msg_len and msg_flags only */
+		for (int k = 0; k < 64; k++) {
+			iov[k] = (struct iovec){ .iov_base = bufs[k], .iov_len = sizeof bufs[k] };
+			vec[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
+		}
 	int n = epoll_wait(epfd, evs, MAX_EPS, owed > 0 ? 1 : timeout_ms);
 	if (n < 0 && errno != EINTR)
 		die("epoll_wait: %s", strerror(errno));
@@ -408,10 +429,6 @@ static long drain(int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		int fd = fds[evs[i].data.u32];
 		for (;;) {
-			for (int k = 0; k < 64; k++) {
-				iov[k] = (struct iovec){ .iov_base = bufs[k], .iov_len = sizeof bufs[k] };
-				vec[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
-			}
 			int r = recvmmsg(fd, vec, 64, MSG_DONTWAIT, NULL);
 			if (r < 0) {
 				if (errno == EAGAIN)
@@ -445,7 +462,9 @@ static void run_tput(void)
 	}
 	for (int w = 0; w < opt.repeats; w++) {
 		uint64_t t0 = now_ns(), cpu0 = child_cpu_ns(), usr0, sys0, usr1, sys1;
+		uint64_t dusr0, dsys0, dusr1, dsys1;
 		child_usr_sys(&usr0, &sys0);
+		self_usr_sys(&dusr0, &dsys0);
 		uint64_t end = t0 + (uint64_t)(opt.secs * 1e9);
 		long msgs = 0;
 		uint64_t t1;
@@ -457,13 +476,17 @@ static void run_tput(void)
 		}
 		uint64_t cpu1 = child_cpu_ns();
 		child_usr_sys(&usr1, &sys1);
+		self_usr_sys(&dusr1, &dsys1);
 		double rate = (double)msgs / ((double)(t1 - t0) / 1e9);
 		double m = msgs ? (double)msgs : 1.0;
 		/* util: the share of one CPU the process under test used; well
 		 * below 1 means it was waiting for the driver. */
-		printf("tput rate=%.0f cpu_ns=%.1f util=%.2f usr_ns=%.1f sys_ns=%.1f msgs=%ld\n", rate,
+		printf("tput rate=%.0f cpu_ns=%.1f util=%.2f usr_ns=%.1f sys_ns=%.1f msgs=%ld "
+		       "drv_usr_ns=%.1f drv_sys_ns=%.1f drv_util=%.2f\n", rate,
 		       (double)(cpu1 - cpu0) / m, (double)(cpu1 - cpu0) / (double)(t1 - t0),
-		       (double)(usr1 - usr0) / m, (double)(sys1 - sys0) / m, msgs);
+		       (double)(usr1 - usr0) / m, (double)(sys1 - sys0) / m, msgs,
+		       (double)(dusr1 - dusr0) / m, (double)(dsys1 - dsys0) / m,
+		       (double)(dusr1 - dusr0 + dsys1 - dsys0) / (double)(t1 - t0));
 		fflush(stdout);
 	}
 	/* Take back what is still in flight, so CMD ends with nothing queued. */

@@ -8,9 +8,11 @@
 #
 # Alternates the C baseline (build/bench/guest_echo) and rpmsg-lua
 # (tests/bench/guest_echo.lua) ROUNDS times for each window in WINDOWS (a
-# comma-separated list), over the real rpmsg_char driver and the loopback
-# backend. Each run prints one "guest impl=..." line; tests/bench/run takes
-# the medians. Under emulation only their ratio means something.
+# comma-separated list), on the full stack (run-in-guest's virtio backend:
+# remoteproc, virtio_rpmsg_bus, rpmsg_ctrl, rpmsg_char), against the echo
+# of the fake remote processor's firmware on its fw-echo channel. Each run
+# prints one "guest impl=..." line; tests/bench/run takes the medians.
+# Under emulation only their ratio means something.
 set -u
 rounds=${1:-3}
 windows=${2:-1,16}
@@ -22,7 +24,9 @@ warm_s=$(awk "BEGIN { print $warm_ms / 1000 }")
 measure_s=$(awk "BEGIN { print $measure_ms / 1000 }")
 
 [ -c /dev/rpmsg_ctrl0 ] || { echo "guest error: no /dev/rpmsg_ctrl0"; exit 1; }
-echo "guest info kernel=$(uname -r) cpus=$(nproc)"
+ls /sys/bus/rpmsg/devices/ 2>/dev/null | grep -q '\.fw-echo\.' ||
+	{ echo "guest error: no fw-echo channel (not the full stack?)"; exit 1; }
+echo "guest info kernel=$(uname -r) cpus=$(nproc) stack=remoteproc+virtio_rpmsg_bus firmware=fake-r5f"
 status=0
 r=1
 while [ "$r" -le "$rounds" ]; do

@@ -3,13 +3,14 @@
  *
  *   bench-guest-echo [-w WINDOW] [-s BYTES] [-u WARM_S] [-d SECS] [-c N]
  *
- * Runs inside tests/kernel/run-in-guest, where /dev/rpmsg_ctrl0 belongs to
- * the loopback backend, which echoes every message back to the endpoint
- * that sent it. Creates endpoint "bench-c" (src 0x600, dst 0x601) with
- * CREATE_EPT, finds its /dev/rpmsgN under /sys/class/rpmsg/rpmsg_ctrl0/ by
- * name, sends WINDOW messages and then, in an epoll loop, sends each echo
- * straight back: the same work as tests/bench/guest_echo.lua under
- * rpmsg-lua. Counts the echoes of -d seconds after -u seconds of warm-up,
+ * Runs inside tests/kernel/run-in-guest on the full stack: /dev/rpmsg_ctrl0
+ * is virtio_rpmsg_bus's, under remoteproc, and the firmware of our fake
+ * remote processor (tests/kernel/fakerproc) echoes every message to its
+ * sender. Creates endpoint "bench-c" (src 0x600, dst 42: the address of the
+ * firmware's `fw-echo` channel) with CREATE_EPT, finds its /dev/rpmsgN
+ * under /sys/class/rpmsg/rpmsg_ctrl0/ by name, sends WINDOW messages and
+ * then, in an epoll loop, sends each echo straight back: the same work as
+ * tests/bench/guest_echo.lua under rpmsg-lua. Counts the echoes of -d seconds after -u seconds of warm-up,
  * prints one line "guest impl=c window= size= rate= msgs=", destroys the
  * endpoint.
  */
@@ -30,6 +31,7 @@
 #define MAX_MSG 496
 #define BATCH 64
 #define NAME "bench-c"
+#define FW_ECHO_ADDR 42   /* the fw-echo channel's address (fakerproc.c) */
 
 static double now_s(void)
 {
@@ -95,7 +97,7 @@ int main(int argc, char **argv)
 	int ctrl = open("/dev/rpmsg_ctrl0", O_RDWR | O_CLOEXEC);
 	if (ctrl < 0)
 		return fail("open /dev/rpmsg_ctrl0");
-	struct rpmsg_endpoint_info info = { .src = 0x600, .dst = 0x601 };
+	struct rpmsg_endpoint_info info = { .src = 0x600, .dst = FW_ECHO_ADDR };
 	strcpy(info.name, NAME);
 	if (ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info) < 0)
 		return fail("CREATE_EPT");

@@ -3,11 +3,12 @@
 --
 --   build/rpmsg-lua tests/bench/guest_echo.lua WINDOW BYTES WARM_MS MEASURE_MS
 --
--- Inside tests/kernel/run-in-guest the loopback backend echoes every
--- message back to the endpoint that sent it. This creates endpoint
--- "bench-lua" through /dev/rpmsg_ctrl0 (the real rpmsg_ctrl and rpmsg_char
--- drivers), sends WINDOW messages, and its on_message sends each echo
--- straight back: the work of tests/bench/guest_echo.c. Counts the echoes of
+-- Inside tests/kernel/run-in-guest, on the full stack (remoteproc,
+-- virtio_rpmsg_bus, rpmsg_ctrl and rpmsg_char), the firmware of our fake
+-- remote processor echoes every message to its sender. This opens the
+-- firmware's `fw-echo` channel by name (through /dev/rpmsg_ctrl0, dst 42,
+-- as endpoint "bench-lua"), sends WINDOW messages, and its on_message sends
+-- each echo straight back: the work of tests/bench/guest_echo.c. Counts the echoes of
 -- MEASURE_MS after WARM_MS, prints "guest impl=rpmsg-lua window= size= rate=
 -- msgs=", and stops (which destroys the endpoint).
 local rpmsg = require "rpmsg"
@@ -19,7 +20,7 @@ local measure_ms = tonumber(arg[4]) or 1000
 
 local count = 0
 local ep = assert(rpmsg.endpoint{
-  ctrl = 0, name = "bench-lua", src = 0x500, dst = 0x501,
+  service = "fw-echo", name = "bench-lua", src = 0x500,
   on_message = function(msg, ep)
     count = count + 1
     ep:send(msg)
