@@ -41,3 +41,27 @@ print("ok")
     assert.equal("ok\n", out)
   end)
 end)
+
+describe("the host's Lua allocator under valgrind's memcheck", function()
+  -- Memcheck must see every Lua object as a block of its own (libc's
+  -- allocator), or it could not report an overrun or a use after free in
+  -- one: a script's thousand strings are then a thousand heap blocks.
+  local has_valgrind = os.execute("command -v valgrind >/dev/null 2>&1")
+  local plain_build = not helper.build:find("asan")
+  local run = (has_valgrind and plain_build) and it or pending
+
+  run("gives every Lua object its own heap block", function()
+    local path = script([[
+local t = {}
+for i = 1, 1000 do t[i] = string.rep("y", 50) .. i end
+print(#t)
+]])
+    local status, out, err = helper.sh(("valgrind --tool=memcheck %s %s </dev/null"):format(
+      helper.q(helper.real_bin), helper.q(path)))
+    assert.equal(0, status, err)
+    assert.equal("1000\n", out)
+    local allocs = tonumber((err:match("total heap usage: ([%d,]+) allocs") or ""):gsub(",", ""), 10)
+    assert.is_truthy(allocs, err)
+    assert.is_true(allocs > 1000, ("only %d heap blocks: the pool hid the Lua objects"):format(allocs))
+  end)
+end)
