@@ -136,6 +136,17 @@ static void *resize(struct lua_pool *p, void *ptr, size_t osize, size_t nsize)
 	return block;
 }
 
+/* Everything but the two calls of a message's string, out of line so that
+ * those two need no stack frame. */
+static __attribute__((noinline)) void *slow_path(struct lua_pool *p, void *ptr, size_t osize,
+						 size_t nsize)
+{
+	/* Without a block, osize is the kind of object Lua is making. */
+	if (!ptr)
+		return nsize > LUA_POOL_LIMIT ? malloc(nsize) : take(p, class_of(nsize));
+	return resize(p, ptr, osize, nsize);
+}
+
 void *lua_pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct lua_pool *p = ud;
@@ -144,8 +155,13 @@ void *lua_pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			release(p, ptr, osize);
 		return NULL;
 	}
-	/* Without a block, osize is the kind of object Lua is making. */
-	if (!ptr)
-		return nsize > LUA_POOL_LIMIT ? malloc(nsize) : take(p, class_of(nsize));
-	return resize(p, ptr, osize, nsize);
+	if (!ptr && nsize <= LUA_POOL_LIMIT) {
+		size_t c = class_of(nsize);
+		struct slot *s = p->free[c];
+		if (s) {
+			p->free[c] = s->next;
+			return s;
+		}
+	}
+	return slow_path(p, ptr, osize, nsize);
 }
