@@ -27,16 +27,18 @@ warn("again")
 collectgarbage()
 local base = collectgarbage("count")
 local t = {}
-for i = 1, 20000 do t[i] = string.rep("x", i % 900) .. i end
+for i = 1, 5000 do t[i] = string.rep("x", i % 900) .. i end
 local held = collectgarbage("count")
 t = nil
 collectgarbage()
 local after = collectgarbage("count")
-assert(held - base > 8000, "20000 strings counted: " .. (held - base))
+assert(held - base > 2000, "5000 strings counted: " .. (held - base))
 assert(after - base < 64, "all of them freed (the string table may stay larger): " .. (after - base))
 print("ok")
 ]])
-    local status, out, err = host({path})
+    -- Under valgrind (make valgrind) the chunk may take longer than the
+    -- watchdog's default second.
+    local status, out, err = host({"--handler-timeout", tostring(1000 * helper.slow), path})
     assert.equal(0, status, err)
     assert.equal("ok\n", out)
   end)
