@@ -25,7 +25,7 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 	lua_setiuservalue(L, -2, LIVE_FIELDS);
 	lua_newtable(L);
 	lua_setiuservalue(L, -2, WAITERS);
-	luaL_setmetatable(L, RPMSG_ENDPOINT_TYPE);
+	rpmsg_endpoint_set_metatable(L, -1);
 	return 1;
 }
 
@@ -260,7 +260,7 @@ static int endpoint_tostring(lua_State *L)
 static void endpoints_collect(lua_State *L, int idx, void *ctx)
 {
 	(void)ctx;
-	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (le && le->ep) {
 		lua_pushvalue(L, idx);
 		lua_rawseti(L, 1, (lua_Integer)luaL_len(L, 1) + 1);

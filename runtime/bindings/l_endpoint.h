@@ -57,18 +57,26 @@ enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, ON_MESSAGE = 4, USER_VAL
 
 static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	if (!le)
+		luaL_typeerror(L, idx, RPMSG_ENDPOINT_TYPE);
+	return le;
 }
 
 /* The endpoint at idx, for the methods and metamethods, which hold the
- * endpoint metatable's address as their upvalue 1 (a light userdata; the
- * registry keeps the table): a pointer comparison, where luaL_checkudata
- * looks the metatable up in the registry by name. */
+ * kind's address as their upvalue 1 (a light userdata; the registry keeps
+ * the table). Each endpoint has a metatable of its own, whose metatable is
+ * the kind (l_endpoint_fields.c): two pointer loads and a comparison, where
+ * luaL_checkudata looks the metatable up in the registry by name. */
 static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 {
 	struct lendpoint *le = lua_touserdata(L, idx);
 	if (le && lua_getmetatable(L, idx)) {
-		bool ours = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
+		bool ours = false;
+		if (lua_getmetatable(L, -1)) {
+			ours = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
+			lua_pop(L, 1);
+		}
 		lua_pop(L, 1);
 		if (ours)
 			return le;
@@ -164,6 +172,10 @@ void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le);
 void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep);
 /* Recovery: wait for control devices to appear. */
 void rpmsg_recovery_start(struct rpmsg_runtime *rt);
+
+/* ---- l_endpoint_fields.c */
+/* Gives the new endpoint at idx its own metatable and method table. */
+void rpmsg_endpoint_set_metatable(lua_State *L, int idx);
 
 /* ---- l_endpoint.c */
 /* The methods (ep:send ...), each with the metatable as upvalue 1. */

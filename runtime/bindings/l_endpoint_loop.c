@@ -339,7 +339,7 @@ struct attempt {
 static void recovery_try_one(lua_State *L, int idx, void *ctx)
 {
 	struct attempt *a = ctx;
-	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le || !le->down)
 		return;
 	struct rpmsg_err e;

@@ -104,6 +104,9 @@ static inline int rpmsg_gen_retiring(const struct rpmsg_runtime *rt, enum rpmsg_
 /* What the end of a reload does to the object at idx, whatever its kind
  * (l_module.c lists the kinds); each kind's own step below, given its
  * userdata at idx. */
+/* luaL_testudata that also knows a userdata with a metatable of its own
+ * whose metatable is tname's (the endpoint's, l_endpoint_fields.c). */
+void *rpmsg_testudata(lua_State *L, int idx, const char *tname);
 void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
