@@ -128,7 +128,7 @@ all: $(B)/rpmsg-lua $(B)/rpmsg.so
 # Size: what is off the message path is built with -Os (the stripped binary
 # went from 148 to 140 KiB, rpmsg.so from 136 to 132); the per-message path
 # keeps the speed of CFLAGS.
-HOT_OBJS := clock.o loop.o timer_heap.o device_ep.o outq.o l_endpoint.o l_endpoint_fields.o \
+HOT_OBJS := clock.o loop.o timer_heap.o device_ep.o outq.o l_endpoint.o l_endpoint_fields.o l_endpoint_batch.o \
 	l_endpoint_loop.o l_endpoint_queue.o l_endpoint_state.o l_guard.o l_coroutine.o l_task.o \
 	l_timer.o l_runtime.o l_gc.o l_crc32.o crc32.o
 $(addprefix $(B)/,$(filter-out $(HOT_OBJS),$(MODULE_OBJS) $(HOST_OBJS))): ALL_CFLAGS += -Os

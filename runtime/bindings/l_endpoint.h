@@ -4,6 +4,7 @@
  *   l_endpoint_fields.c the metatable: properties and fields
  *   l_endpoint.c        the methods and constructors
  *   l_endpoint_loop.c   dispatch, handlers, waiters, recovery
+ *   l_endpoint_batch.c  on_message's calls for one wake-up
  *   l_endpoint_queue.c  the send queue and its retry
  *   l_endpoint_state.c  label, anchor, staging, the handler slot */
 #ifndef L_ENDPOINT_H
@@ -152,6 +153,10 @@ int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned o
 /* Copies the live on_message into its slot: after every change of the
  * live fields (rpmsg_endpoint_update_watch calls it). */
 void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le);
+/* Gives the new endpoint at idx its own metatable and method table, where
+ * the endpoint is kept under the address of rpmsg_endpoint_self_key. */
+void rpmsg_endpoint_set_metatable(lua_State *L, int idx);
+extern const char rpmsg_endpoint_self_key;
 
 /* ---- l_endpoint_queue.c */
 size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why);
@@ -159,6 +164,30 @@ size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why);
 void rpmsg_endpoint_retry(struct loop_timer *t);
 size_t rpmsg_endpoint_last_flush(struct lendpoint *le, struct rpmsg_err *e);
 int rpmsg_endpoint_enqueue(struct lendpoint *le, const char *msg, size_t len, struct rpmsg_err *e);
+
+/* ---- l_endpoint_batch.c */
+/* One wake-up's messages for an endpoint: what dispatch() and the
+ * protected function deliver() share. */
+struct batch {
+	struct lendpoint *le;
+	int left;                     /* messages this wake-up may still take */
+	uint64_t started_ns;          /* when the running (or next) handler started */
+	bool in_handler;              /* an error now is on_message's */
+	size_t pending;               /* the length of the message in buf, for deliver() */
+	ssize_t got;                  /* why deliver() returned: 0, or rpmsg_ep_recv's -errno */
+	struct rpmsg_err e;
+	char buf[RPMSG_MAX_MESSAGE];
+};
+
+/* The fast path's condition: on_message is all that takes messages. */
+bool rpmsg_endpoint_only_on_message(const struct lendpoint *le);
+/* on_message(msg, ep) for the n bytes in b->buf, under a protected call of
+ * its own with the traceback handler at msgh: an error is reported. */
+void rpmsg_endpoint_call_on_message(lua_State *L, int idx, int msgh, struct batch *b, size_t n);
+/* The same, then the further messages while only on_message takes them and
+ * b->left allows, under one protected call (an error ends it early: call
+ * again). Returns 0 or what rpmsg_ep_recv returned (b->e says why). */
+ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, int msgh, struct batch *b, size_t n);
 
 /* ---- l_endpoint_loop.c */
 /* The tasks still waiting in its ep:receive (others are dropped). */
@@ -172,10 +201,6 @@ void rpmsg_endpoint_update_watch(lua_State *L, int idx, struct lendpoint *le);
 void rpmsg_endpoint_up(lua_State *L, int idx, struct lendpoint *le, struct rpmsg_ep *ep);
 /* Recovery: wait for control devices to appear. */
 void rpmsg_recovery_start(struct rpmsg_runtime *rt);
-
-/* ---- l_endpoint_fields.c */
-/* Gives the new endpoint at idx its own metatable and method table. */
-void rpmsg_endpoint_set_metatable(lua_State *L, int idx);
 
 /* ---- l_endpoint.c */
 /* The methods (ep:send ...), each with the metatable as upvalue 1. */

@@ -13,27 +13,6 @@
 
 #include <string.h>
 
-/* The key of the endpoint in its own method table (its address). */
-static const char self_key;
-
-/* The ones each endpoint's metatable copies from the kind's "metamethods". */
-static const char *const metamethods[] = { "__name", "__gc", "__close", "__tostring", "__newindex", NULL };
-
-void *rpmsg_testudata(lua_State *L, int idx, const char *tname)
-{
-	void *p = luaL_testudata(L, idx, tname);
-	if (p || !(p = lua_touserdata(L, idx)) || !lua_getmetatable(L, idx))
-		return p;
-	bool ours = false;
-	if (lua_getmetatable(L, -1)) {
-		luaL_getmetatable(L, tname);
-		ours = lua_rawequal(L, -1, -2);
-		lua_pop(L, 2);
-	}
-	lua_pop(L, 1);
-	return ours ? p : NULL;
-}
-
 /* ep.key for the endpoint at 1 when key is no method: a field, else a
  * property, else nil. */
 static int endpoint_property(lua_State *L, struct lendpoint *le)
@@ -81,50 +60,11 @@ static int endpoint_property(lua_State *L, struct lendpoint *le)
  * endpoint's metatable, looked into) has no endpoint: nil. */
 static int endpoint_index(lua_State *L)
 {
-	if (lua_type(L, 1) != LUA_TTABLE || lua_rawgetp(L, 1, &self_key) != LUA_TUSERDATA)
+	if (lua_type(L, 1) != LUA_TTABLE || lua_rawgetp(L, 1, &rpmsg_endpoint_self_key) != LUA_TUSERDATA)
 		return 0;
 	lua_replace(L, 1);
 	lua_settop(L, 2);
 	return endpoint_property(L, lua_touserdata(L, 1));
-}
-
-/* Gives the new endpoint at idx its metatable and its method table. About
- * 560 bytes each (two tables of 8 slots): what keeps `ep:send` in the VM. */
-void rpmsg_endpoint_set_metatable(lua_State *L, int idx)
-{
-	idx = lua_absindex(L, idx);
-	luaL_getmetatable(L, RPMSG_ENDPOINT_TYPE);
-	int kind = lua_gettop(L);
-	lua_createtable(L, 0, 8);
-	int methods = kind + 1;
-	lua_pushliteral(L, "methods");
-	lua_rawget(L, kind);
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, methods);
-	}
-	lua_pop(L, 1);
-	lua_pushvalue(L, idx);
-	lua_rawsetp(L, methods, &self_key);
-	lua_pushvalue(L, kind);
-	lua_setmetatable(L, methods);
-	lua_createtable(L, 0, 6);
-	int mt = methods + 1;
-	lua_pushliteral(L, "metamethods");
-	lua_rawget(L, kind);
-	for (int i = 0; metamethods[i]; i++) {
-		lua_getfield(L, -1, metamethods[i]);
-		lua_setfield(L, mt, metamethods[i]);
-	}
-	lua_pop(L, 1);
-	lua_pushvalue(L, methods);
-	lua_setfield(L, mt, "__index");
-	lua_pushvalue(L, kind);
-	lua_setmetatable(L, mt);   /* after __gc is in: the endpoint's finalizer */
-	lua_setmetatable(L, idx);
-	lua_settop(L, kind - 1);
 }
 
 static const char *const properties[] = {

@@ -86,6 +86,20 @@ static void guard_leave(struct rpmsg_guard *g)
 	g->running = NULL;
 }
 
+void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms)
+{
+	struct rpmsg_guard *g = rt->guard;
+	if (g->depth != 1)
+		return;   /* inside another guarded call: its deadline rules */
+	if (g->has_timer)
+		g->deadline = (int)((uint32_t)now_ms + (uint32_t)g->handler_timeout_ms);
+	if (g->tripped) {   /* the deadline first: the signal handler then finds no overrun */
+		g->tripped = TRIP_NONE;
+		for (int i = 0; i < g->chain_len; i++)
+			lua_sethook(g->chain[i], NULL, 0, 0);
+	}
+}
+
 static int refuse_deep_nesting(lua_State *L)
 {
 	lua_pushliteral(L, "calls and coroutines nested too deeply for the watchdog");

@@ -139,6 +139,11 @@ int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults,
 int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		   const char *what);
 void rpmsg_push_message_handler(lua_State *L);
+/* Inside the outermost guarded call, between two handlers that it runs one
+ * after the other (a batch of messages): the next handler gets a deadline
+ * of its own from now_ms (rpmsg_now_ms's clock), and a trip that came
+ * after the last one returned is forgotten, as a new call would. */
+void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms);
 /* lua_resume of co under the watchdog; an error is reported and counted
  * like a handler's. Yielded values are dropped. Returns the status. */
 int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what);
