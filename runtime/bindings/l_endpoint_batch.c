@@ -24,7 +24,7 @@ static void handler_failed(lua_State *L, struct batch *b)
 	if (b->in_handler)
 		observe_handled(le, b->started_ns, now, false);
 	b->in_handler = false;
-	b->started_ns = now;
+	b->started_ns = le->rt->handled_ns = now;
 	le->rt->handler_errors++;
 	rpmsg_report_error(le->rt, on_message_label(le), lua_tostring(L, -1));
 	lua_pop(L, 1);
@@ -39,14 +39,14 @@ void rpmsg_endpoint_call_on_message(lua_State *L, int idx, int msgh, struct batc
 	lua_pushlstring(L, b->buf, n);
 	lua_pushvalue(L, idx);
 	b->in_handler = true;
-	if (rpmsg_pcall_at(le->rt, L, 2, 0, msgh, on_message_label(le)) != LUA_OK) {
+	if (rpmsg_pcall_since(le->rt, L, 2, 0, msgh, on_message_label(le), b->started_ns / 1000000u) != LUA_OK) {
 		handler_failed(L, b);
 		return;
 	}
 	b->in_handler = false;
 	uint64_t now = observe_ns();
 	observe_handled(le, b->started_ns, now, true);
-	b->started_ns = now;
+	b->started_ns = le->rt->handled_ns = now;
 }
 
 /* The fast path's condition: on_message is all that takes messages. */
@@ -76,7 +76,7 @@ static int deliver(lua_State *L)
 		b->in_handler = false;
 		uint64_t now = observe_ns();
 		observe_handled(le, b->started_ns, now, true);
-		b->started_ns = now;
+		b->started_ns = rt->handled_ns = now;
 		rpmsg_guard_renew(rt, now / 1000000u);
 		if (b->left == 0 || !rpmsg_endpoint_only_on_message(le) || loop_stopping(rt->loop))
 			return 0;
@@ -103,7 +103,7 @@ ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, int msgh, struct batch *b,
 	lua_pushcfunction(L, deliver);
 	lua_pushlightuserdata(L, b);
 	lua_pushvalue(L, idx);
-	if (rpmsg_pcall_at(le->rt, L, 2, 0, msgh, on_message_label(le)) != LUA_OK)
+	if (rpmsg_pcall_since(le->rt, L, 2, 0, msgh, on_message_label(le), b->started_ns / 1000000u) != LUA_OK)
 		handler_failed(L, b);   /* the next message, under a new protected call */
 	return b->got;
 }

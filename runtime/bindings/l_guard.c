@@ -54,7 +54,7 @@ void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
 /* Only the outermost call sets the deadline: nested calls share it. The
  * deadline is written before depth says a call runs, and the timer armed
  * after: the handler either sees no call, or the call with its deadline. */
-static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what)
+static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what, uint64_t now_ms)
 {
 	if (!rpmsg_guard_chain_push(g, L))
 		return false;
@@ -64,7 +64,7 @@ static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what)
 	}
 	g->running = what;   /* lives as long as the call: copying it costs every message */
 	if (g->has_timer)
-		g->deadline = (int)((uint32_t)guard_now_ms32() + (uint32_t)g->handler_timeout_ms);
+		g->deadline = (int)((uint32_t)(now_ms ? now_ms : rpmsg_now_ms()) + (uint32_t)g->handler_timeout_ms);
 	g->depth = 1;
 	/* A steady stream of calls costs one timer syscall per timeout, not
 	 * one per call: an armed timer re-arms itself for the newer call. */
@@ -124,16 +124,22 @@ void rpmsg_push_message_handler(lua_State *L)
 	lua_pushcfunction(L, message_handler);
 }
 
-int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
-		   const char *what)
+int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		      const char *what, uint64_t now_ms)
 {
-	if (!guard_enter(rt->guard, L, what)) {
+	if (!guard_enter(rt->guard, L, what, now_ms)) {
 		lua_pop(L, nargs + 1);
 		return refuse_deep_nesting(L);
 	}
 	int status = lua_pcall(L, nargs, nresults, msgh);
 	guard_leave(rt->guard);
 	return status;
+}
+
+int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		   const char *what)
+{
+	return rpmsg_pcall_since(rt, L, nargs, nresults, msgh, what, 0);
 }
 
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
@@ -150,7 +156,7 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 {
 	int nres = 0;
 	int status;
-	if (guard_enter(rt->guard, co, what)) {
+	if (guard_enter(rt->guard, co, what, 0)) {
 		status = lua_resume(co, rt->L, nargs, &nres);
 		guard_leave(rt->guard);
 	} else {

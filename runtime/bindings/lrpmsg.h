@@ -47,6 +47,7 @@ struct rpmsg_runtime {
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
 	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
+	uint64_t handled_ns;              /* when the last on_message returned (l_endpoint_batch.c) */
 	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
 };
 
@@ -138,6 +139,10 @@ int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults,
  * pushes it once. */
 int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		   const char *what);
+/* The same for a call that started at now_ms (rpmsg_now_ms's clock, read
+ * by the caller anyway): its watchdog deadline counts from then. */
+int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		      const char *what, uint64_t now_ms);
 void rpmsg_push_message_handler(lua_State *L);
 /* Inside the outermost guarded call, between two handlers that it runs one
  * after the other (a batch of messages): the next handler gets a deadline
