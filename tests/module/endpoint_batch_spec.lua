@@ -74,7 +74,10 @@ describe("a batch of messages", function()
     assert.equal(8, s.handler_calls)
     assert.is_true(s.handler_max >= 0.03, "max " .. s.handler_max)
     assert.is_true(s.handler_max <= s.handler_time)
-    assert.is_true(s.handler_time < 0.03 * 2, "time " .. s.handler_time)
+    -- each of the 6 after it timed from its own start, not from the slow
+    -- one's: together far less than it (a wall clock: a loaded machine
+    -- stretches all of them alike)
+    assert.is_true(s.handler_time < 3 * s.handler_max, ("time %g, max %g"):format(s.handler_time, s.handler_max))
   end)
 
   it("lets a handler removed in the middle of a batch leave the rest queued", function()
