@@ -142,12 +142,18 @@ static inline struct lendpoint *endpoint_open(lua_State *L, struct lendpoint *le
 }
 
 /* ---- l_endpoint_state.c */
+size_t rpmsg_endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap);
+/* n as received into a buffer of cap bytes; a longer message is cut and
+ * logged (rpmsg_endpoint_kept_length), out of the message path's line. */
+static inline size_t endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap)
+{
+	return (size_t)n <= cap ? (size_t)n : rpmsg_endpoint_kept_length(le, n, cap);
+}
 /* Its name for messages: declared name, device name or path. */
 const char *rpmsg_endpoint_label(const struct lendpoint *le);
 /* Anchors it: the loop may point at it, so the script need not. */
 void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le);
 void rpmsg_endpoint_let_go(lua_State *L, struct lendpoint *le);
-size_t rpmsg_endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap);
 void rpmsg_endpoint_stage_anchor(lua_State *L, int idx, struct lendpoint *le);
 int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned op);
 /* Copies the live on_message into its slot: after every change of the

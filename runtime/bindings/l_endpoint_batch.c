@@ -86,7 +86,7 @@ static int deliver(lua_State *L)
 			return 0;
 		}
 		b->left--;
-		n = rpmsg_endpoint_kept_length(le, got, sizeof b->buf);
+		n = endpoint_kept_length(le, got, sizeof b->buf);
 		rt->messages_in++;
 		observe_received(le, b->buf, n);
 	}

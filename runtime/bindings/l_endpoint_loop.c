@@ -169,7 +169,7 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 			return;
 		}
 		b.left--;
-		size_t n = rpmsg_endpoint_kept_length(le, got, sizeof b.buf);
+		size_t n = endpoint_kept_length(le, got, sizeof b.buf);
 		le->rt->messages_in++;
 		observe_received(le, b.buf, n);
 		struct ltask *t = le->waiting ? pop_waiter(L, idx, le) : NULL;

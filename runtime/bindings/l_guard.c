@@ -17,20 +17,6 @@ struct rpmsg_guard *rpmsg_guard_new(lua_State *L)
 
 /* ---- the chain of running threads ------------------------------------- */
 
-/* The slot is written before the length, so the signal handler never sees
- * a length that counts an unwritten slot. */
-bool rpmsg_guard_chain_push(struct rpmsg_guard *g, lua_State *L)
-{
-	int n = g->chain_len;
-	if (n == RPMSG_CHAIN_MAX)
-		return false;
-	g->chain[n] = L;
-	g->chain_len = n + 1;
-	if (g->tripped)
-		rpmsg_watchdog_hook(L);
-	return true;
-}
-
 static bool in_chain(struct rpmsg_guard *g, lua_State *L)
 {
 	for (int i = 0; i < g->chain_len; i++)
@@ -39,13 +25,10 @@ static bool in_chain(struct rpmsg_guard *g, lua_State *L)
 	return false;
 }
 
-void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
+void rpmsg_guard_chain_left(struct rpmsg_guard *g, lua_State *L)
 {
-	int n = g->chain_len - 1;
-	lua_State *L = g->chain[n];
-	g->chain_len = n;
 	/* Full speed again once it is off the chain (and not still below). */
-	if (g->tripped && !in_chain(g, L))
+	if (!in_chain(g, L))
 		lua_sethook(L, NULL, 0, 0);
 }
 
