@@ -73,12 +73,9 @@ static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 {
 	struct lendpoint *le = lua_touserdata(L, idx);
 	if (le && lua_getmetatable(L, idx)) {
-		bool ours = false;
-		if (lua_getmetatable(L, -1)) {
-			ours = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
-			lua_pop(L, 1);
-		}
-		lua_pop(L, 1);
+		int pushed = 1 + lua_getmetatable(L, -1);
+		bool ours = pushed == 2 && lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
+		lua_pop(L, pushed);
 		if (ours)
 			return le;
 	}
