@@ -77,6 +77,10 @@ void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms)
 	if (g->has_timer)
 		g->deadline = (int)((uint32_t)now_ms + (uint32_t)g->handler_timeout_ms);
 	if (g->tripped) {   /* the deadline first: the signal handler then finds no overrun */
+		/* A Ctrl-C between two handlers is one that came while nothing
+		 * ran, as it would have between two calls: the prompt's. */
+		if (g->tripped == TRIP_INTERRUPT)
+			g->idle_interrupt = 1;
 		g->tripped = TRIP_NONE;
 		for (int i = 0; i < g->chain_len; i++)
 			lua_sethook(g->chain[i], NULL, 0, 0);
