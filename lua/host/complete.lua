@@ -40,9 +40,8 @@ end
 -- their __index is C, so only the docs know them.
 local function add_documented(out, v)
   local help = require "rpmsg.help"
-  local mt = debug.getmetatable(v)
   for short, type_name in pairs(help.objects) do
-    if mt ~= nil and mt == help.metatable_of(type_name) then
+    if help.is_a(v, type_name) then
       for name in pairs(help.by_name) do
         local field = name:match("^" .. short .. "%.([%w_]+)$")
         if field and out[field] == nil then out[field] = false end

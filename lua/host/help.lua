@@ -20,6 +20,13 @@ function M.metatable_of(type_name)
   return debug.getregistry()[type_name]
 end
 
+-- Whether v is of the kind: its metatable is the kind's, or (an endpoint,
+-- whose metatable is its own) has the kind's as its metatable.
+function M.is_a(v, type_name)
+  local mt, kind = debug.getmetatable(v), M.metatable_of(type_name)
+  return mt ~= nil and (mt == kind or debug.getmetatable(mt) == kind)
+end
+
 -- name -> entries: first those whose call column names it, then those whose
 -- notes mention it.
 local by_name = {}
@@ -77,8 +84,7 @@ local function name_of(v)
     if fn == v then return name end
   end
   for short, type_name in pairs(M.objects) do
-    local mt = debug.getmetatable(v)
-    if mt and mt == M.metatable_of(type_name) then return short end
+    if M.is_a(v, type_name) then return short end
   end
 end
 

@@ -123,7 +123,7 @@ static void read_decl(lua_State *L, int spec, struct decl *d)
 static void find_adoptable(lua_State *L, int idx, void *ctx)
 {
 	struct decl *d = ctx;
-	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le || d->match || (!le->ep && !le->down) || (le->ep && le->ep->dead) ||
 	    le->gen != rpmsg_gen_running(le->rt) || le->adopted_gen == rpmsg_gen_loading(le->rt) ||
 	    (le->owned || le->decl.service[0]) != (d->kind == DECL_CREATE))

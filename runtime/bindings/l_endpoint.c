@@ -25,7 +25,7 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 	lua_setiuservalue(L, -2, LIVE_FIELDS);
 	lua_newtable(L);
 	lua_setiuservalue(L, -2, WAITERS);
-	luaL_setmetatable(L, RPMSG_ENDPOINT_TYPE);
+	rpmsg_endpoint_set_metatable(L, -1);
 	return 1;
 }
 
@@ -33,7 +33,8 @@ static int endpoint_send(lua_State *L)
 {
 	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
 	size_t len;
-	const char *msg = luaL_checklstring(L, 2, &len);
+	const char *msg = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len)
+						       : luaL_checklstring(L, 2, &len);
 	if (len > RPMSG_MAX_MESSAGE)
 		return luaL_error(L, "rpmsg: message is %d bytes, over the %d-byte limit "
 				  "(rpmsg.MAX_MESSAGE_SIZE); nothing was sent",
@@ -260,7 +261,7 @@ static int endpoint_tostring(lua_State *L)
 static void endpoints_collect(lua_State *L, int idx, void *ctx)
 {
 	(void)ctx;
-	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (le && le->ep) {
 		lua_pushvalue(L, idx);
 		lua_rawseti(L, 1, (lua_Integer)luaL_len(L, 1) + 1);

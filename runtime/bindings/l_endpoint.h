@@ -4,6 +4,7 @@
  *   l_endpoint_fields.c the metatable: properties and fields
  *   l_endpoint.c        the methods and constructors
  *   l_endpoint_loop.c   dispatch, handlers, waiters, recovery
+ *   l_endpoint_batch.c  on_message's calls for one wake-up
  *   l_endpoint_queue.c  the send queue and its retry
  *   l_endpoint_state.c  label, anchor, staging, the handler slot */
 #ifndef L_ENDPOINT_H
@@ -57,19 +58,24 @@ enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, ON_MESSAGE = 4, USER_VAL
 
 static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	if (!le)
+		luaL_typeerror(L, idx, RPMSG_ENDPOINT_TYPE);
+	return le;
 }
 
 /* The endpoint at idx, for the methods and metamethods, which hold the
- * endpoint metatable's address as their upvalue 1 (a light userdata; the
- * registry keeps the table): a pointer comparison, where luaL_checkudata
- * looks the metatable up in the registry by name. */
+ * kind's address as their upvalue 1 (a light userdata; the registry keeps
+ * the table). Each endpoint has a metatable of its own, whose metatable is
+ * the kind (l_endpoint_fields.c): two pointer loads and a comparison, where
+ * luaL_checkudata looks the metatable up in the registry by name. */
 static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 {
 	struct lendpoint *le = lua_touserdata(L, idx);
 	if (le && lua_getmetatable(L, idx)) {
-		bool ours = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
-		lua_pop(L, 1);
+		int pushed = 1 + lua_getmetatable(L, -1);
+		bool ours = pushed == 2 && lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(1));
+		lua_pop(L, pushed);
 		if (ours)
 			return le;
 	}
@@ -133,17 +139,27 @@ static inline struct lendpoint *endpoint_open(lua_State *L, struct lendpoint *le
 }
 
 /* ---- l_endpoint_state.c */
+size_t rpmsg_endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap);
+/* n as received into a buffer of cap bytes; a longer message is cut and
+ * logged (rpmsg_endpoint_kept_length), out of the message path's line. */
+static inline size_t endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap)
+{
+	return (size_t)n <= cap ? (size_t)n : rpmsg_endpoint_kept_length(le, n, cap);
+}
 /* Its name for messages: declared name, device name or path. */
 const char *rpmsg_endpoint_label(const struct lendpoint *le);
 /* Anchors it: the loop may point at it, so the script need not. */
 void rpmsg_endpoint_keep(lua_State *L, int idx, struct lendpoint *le);
 void rpmsg_endpoint_let_go(lua_State *L, struct lendpoint *le);
-size_t rpmsg_endpoint_kept_length(const struct lendpoint *le, ssize_t n, size_t cap);
 void rpmsg_endpoint_stage_anchor(lua_State *L, int idx, struct lendpoint *le);
 int rpmsg_endpoint_stage(lua_State *L, int idx, struct lendpoint *le, unsigned op);
 /* Copies the live on_message into its slot: after every change of the
  * live fields (rpmsg_endpoint_update_watch calls it). */
 void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le);
+/* Gives the new endpoint at idx its own metatable and method table, where
+ * the endpoint is kept under the address of rpmsg_endpoint_self_key. */
+void rpmsg_endpoint_set_metatable(lua_State *L, int idx);
+extern const char rpmsg_endpoint_self_key;
 
 /* ---- l_endpoint_queue.c */
 size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why);
@@ -151,6 +167,30 @@ size_t rpmsg_endpoint_drop_queue(struct lendpoint *le, const char *why);
 void rpmsg_endpoint_retry(struct loop_timer *t);
 size_t rpmsg_endpoint_last_flush(struct lendpoint *le, struct rpmsg_err *e);
 int rpmsg_endpoint_enqueue(struct lendpoint *le, const char *msg, size_t len, struct rpmsg_err *e);
+
+/* ---- l_endpoint_batch.c */
+/* One wake-up's messages for an endpoint: what dispatch() and the
+ * protected function deliver() share. */
+struct batch {
+	struct lendpoint *le;
+	int left;                     /* messages this wake-up may still take */
+	uint64_t started_ns;          /* when the running (or next) handler started */
+	bool in_handler;              /* an error now is on_message's */
+	size_t pending;               /* the length of the message in buf, for deliver() */
+	ssize_t got;                  /* why deliver() returned: 0, or rpmsg_ep_recv's -errno */
+	struct rpmsg_err e;
+	char buf[RPMSG_MAX_MESSAGE];
+};
+
+/* The fast path's condition: on_message is all that takes messages. */
+bool rpmsg_endpoint_only_on_message(const struct lendpoint *le);
+/* on_message(msg, ep) for the n bytes in b->buf, under a protected call of
+ * its own with the traceback handler at msgh: an error is reported. */
+void rpmsg_endpoint_call_on_message(lua_State *L, int idx, int msgh, struct batch *b, size_t n);
+/* The same, then the further messages while only on_message takes them and
+ * b->left allows, under one protected call (an error ends it early: call
+ * again). Returns 0 or what rpmsg_ep_recv returned (b->e says why). */
+ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, int msgh, struct batch *b, size_t n);
 
 /* ---- l_endpoint_loop.c */
 /* The tasks still waiting in its ep:receive (others are dropped). */

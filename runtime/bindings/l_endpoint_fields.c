@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* The endpoint's metatable: what `ep.x` reads and `ep.x = v` writes. The
- * methods come first, found by one table lookup; then the script's own fields (handlers and anything it stores);
- * then the read-only properties. Writes keep the handler slots current. */
+/* The endpoint's metatable: what `ep.x` reads and `ep.x = v` writes. Each
+ * endpoint has a metatable of its own whose __index is a table of its own
+ * holding the methods, so the VM finds `ep:send` without calling C (as
+ * liolib's files do). A miss there reaches the kind's __index, a C
+ * function, which finds the endpoint in that table and answers with the
+ * script's own fields (the staged ones during a reload), else a read-only
+ * property computed when asked, so `ep.closed` is true the moment the
+ * device layer marks the endpoint dead. The kind (the registry's
+ * "rpmsg.endpoint") is the metatable of both per-endpoint tables: the type
+ * check. Writes keep the handler slots current. */
 #include "l_endpoint.h"
 
 #include <string.h>
 
-/* ep.key when key is no method: a field, else a property, else nil. */
-static int endpoint_property(lua_State *L)
+/* ep.key for the endpoint at 1 when key is no method: a field, else a
+ * property, else nil. */
+static int endpoint_property(lua_State *L, struct lendpoint *le)
 {
-	struct lendpoint *le = endpoint_check(L, 1);
 	const char *key = luaL_checkstring(L, 2);
 	lua_getiuservalue(L, 1, endpoint_script_fields(le));
 	lua_pushvalue(L, 2);
@@ -48,18 +55,16 @@ static int endpoint_property(lua_State *L)
 	return 1;
 }
 
-/* __index: the methods first, without a type check (a method checks its
- * own argument), so `ep:send` costs one table lookup per message; then the
- * fields and properties. A plain table __index, as liolib's, would stay in
- * the VM, but could not reach the endpoint for its properties; a Lua
- * function measured dearer than this call. */
+/* The kind's __index, reached when `ep.key` missed the endpoint's method
+ * table (at 1). Any other table that has the kind as its metatable (the
+ * endpoint's metatable, looked into) has no endpoint: nil. */
 static int endpoint_index(lua_State *L)
 {
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return 1;   /* the top: extra arguments below it do not matter */
+	if (lua_type(L, 1) != LUA_TTABLE || lua_rawgetp(L, 1, &rpmsg_endpoint_self_key) != LUA_TUSERDATA)
+		return 0;
+	lua_replace(L, 1);
 	lua_settop(L, 2);
-	return endpoint_property(L);
+	return endpoint_property(L, lua_touserdata(L, 1));
 }
 
 static const char *const properties[] = {
@@ -116,22 +121,31 @@ static int endpoint_newindex(lua_State *L)
 	return 0;
 }
 
+/* The kind: __index (the fields and properties), __name, the methods and
+ * the metamethods that each endpoint's tables copy. It has no __gc of its
+ * own: it is the metatable of tables, which Lua would then finalize. */
 void rpmsg_endpoint_register(lua_State *L)
 {
 	luaL_newmetatable(L, RPMSG_ENDPOINT_TYPE);
-	int mt = lua_gettop(L);
-	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
-	luaL_setfuncs(L, rpmsg_endpoint_metamethods, 1);
+	int kind = lua_gettop(L);
 	lua_newtable(L);
-	int methods = lua_gettop(L);
-	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
+	int metamethods = kind + 1;
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, kind));
+	luaL_setfuncs(L, rpmsg_endpoint_metamethods, 1);
+	lua_pushliteral(L, RPMSG_ENDPOINT_TYPE);
+	lua_setfield(L, metamethods, "__name");
+	lua_newtable(L);
+	int methods = kind + 2;
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, kind));
 	luaL_setfuncs(L, rpmsg_endpoint_methods, 1);
-	lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
+	lua_pushlightuserdata(L, (void *)lua_topointer(L, kind));
 	lua_pushvalue(L, methods);
 	lua_pushcclosure(L, endpoint_newindex, 2);
-	lua_setfield(L, mt, "__newindex");
+	lua_setfield(L, metamethods, "__newindex");
 	lua_pushvalue(L, methods);
-	lua_pushcclosure(L, endpoint_index, 1);
-	lua_setfield(L, mt, "__index");
-	lua_settop(L, mt - 1);
+	lua_pushcclosure(L, endpoint_index, 1);   /* the methods as an upvalue: for help */
+	lua_setfield(L, kind, "__index");
+	lua_setfield(L, kind, "methods");
+	lua_setfield(L, kind, "metamethods");
+	lua_settop(L, kind - 1);
 }

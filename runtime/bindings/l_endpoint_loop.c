@@ -142,60 +142,58 @@ static bool has_taker(lua_State *L, int idx, struct lendpoint *le)
 	return le->has_on_message || rpmsg_endpoint_waiters(L, idx, le) > 0;
 }
 
-/* on_message(msg, ep) from its slot, under the traceback handler at msgh. */
-static void call_on_message(lua_State *L, int idx, int msgh, struct lendpoint *le, const char *buf, size_t n)
-{
-	lua_getiuservalue(L, idx, ON_MESSAGE);
-	lua_pushlstring(L, buf, n);
-	lua_pushvalue(L, idx);
-	if (!le->on_message_label[0])
-		snprintf(le->on_message_label, sizeof le->on_message_label,
-			 "on_message of endpoint '%.64s'", rpmsg_endpoint_label(le));
-	struct rpmsg_runtime *rt = le->rt;
-	uint64_t started_ns = observe_ns();
-	int status = rpmsg_pcall_at(rt, L, 2, 0, msgh, le->on_message_label);
-	observe_handled(le, started_ns, status == LUA_OK);
-	if (status != LUA_OK) {
-		rt->handler_errors++;
-		rpmsg_report_error(rt, le->on_message_label, lua_tostring(L, -1));
-		lua_pop(L, 1);
-	}
-}
-
 static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 {
 	lua_State *L = le->rt->L;
-	char buf[RPMSG_MAX_MESSAGE];
-	for (int i = 0; i < DISPATCH_BATCH && le->ep && !loop_stopping(le->rt->loop); i++) {
+	struct batch b;
+	b.le = le;
+	b.left = DISPATCH_BATCH;
+	/* The first handler starts from the wake-up, or from the end of the
+	 * last handler of this wake-up: no clock read of its own. */
+	uint64_t woke = loop_woke_ns(le->rt->loop);
+	b.started_ns = woke > le->rt->handled_ns ? woke : le->rt->handled_ns;
+	b.in_handler = false;
+	bool first = true;
+	while (b.left > 0 && le->ep && !loop_stopping(le->rt->loop)) {
 		if (!(le->io.events & LOOP_IN))
 			break;  /* on_message went away: leave messages queued */
 		if (!has_taker(L, idx, le)) {   /* its last waiter was cancelled */
 			rpmsg_endpoint_update_watch(L, idx, le);
 			break;
 		}
-		struct rpmsg_err e;
-		ssize_t got = rpmsg_ep_recv(le->ep, buf, sizeof buf, &e);
+		ssize_t got = rpmsg_ep_recv(le->ep, b.buf, sizeof b.buf, &b.e);
 		if (got == -EAGAIN)
 			return;
 		if (got < 0) {
-			rpmsg_endpoint_closed(L, idx, le, e.code == EPIPE ? endpoint_death_reason(le) : e.msg);
+			rpmsg_endpoint_closed(L, idx, le, b.e.code == EPIPE ? endpoint_death_reason(le) : b.e.msg);
 			return;
 		}
-		size_t n = rpmsg_endpoint_kept_length(le, got, sizeof buf);
+		b.left--;
+		size_t n = endpoint_kept_length(le, got, sizeof b.buf);
 		le->rt->messages_in++;
-		observe_received(le, buf, n);
+		observe_received(le, b.buf, n);
 		struct ltask *t = le->waiting ? pop_waiter(L, idx, le) : NULL;
 		if (t) {   /* a waiting coroutine goes first */
 			rpmsg_task_unblock(t);
-			lua_pushlstring(rpmsg_task_thread(t), buf, n);
+			lua_pushlstring(rpmsg_task_thread(t), b.buf, n);
 			rpmsg_task_resume(t, 1);
 			lua_pop(L, 1);
 			rpmsg_endpoint_update_watch(L, idx, le);
-			continue;
+			b.started_ns = observe_ns();
+		} else if (!first && rpmsg_endpoint_only_on_message(le)) {
+			got = rpmsg_endpoint_deliver(L, idx, msgh, &b, n);
+			if (got == -EAGAIN)
+				return;
+			if (got < 0) {
+				rpmsg_endpoint_closed(L, idx, le, b.e.code == EPIPE ? endpoint_death_reason(le) : b.e.msg);
+				return;
+			}
+		} else {
+			rpmsg_endpoint_call_on_message(L, idx, msgh, &b, n);
 		}
-		call_on_message(L, idx, msgh, le, buf, n);
+		first = false;
 	}
-	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
+/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {
 		if (!le->ep->is_socket)
 			rpmsg_ep_mark_dead(le->ep);
@@ -339,7 +337,7 @@ struct attempt {
 static void recovery_try_one(lua_State *L, int idx, void *ctx)
 {
 	struct attempt *a = ctx;
-	struct lendpoint *le = luaL_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
+	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le || !le->down)
 		return;
 	struct rpmsg_err e;

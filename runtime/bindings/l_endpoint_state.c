@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What every part of the endpoint reads: its name for messages, its anchor,
  * the staging of what a loading script does to an endpoint of the running
- * generation, and the handler slot. Calls no other part of the endpoint. */
+ * generation, the handler slot, and the endpoint's own metatable (made
+ * here, read by l_endpoint_fields.c). Calls no other part of the endpoint. */
 #include "l_endpoint.h"
 
 #include <stdio.h>
@@ -79,4 +80,64 @@ void rpmsg_endpoint_cache_handlers(lua_State *L, int idx, struct lendpoint *le)
 	le->has_on_message = lua_isfunction(L, -1);
 	lua_setiuservalue(L, idx, ON_MESSAGE);
 	lua_pop(L, 1);
+}
+
+/* The key of the endpoint in its own method table (its address). */
+const char rpmsg_endpoint_self_key;
+
+/* The ones each endpoint's metatable copies from the kind's "metamethods". */
+static const char *const metamethods[] = { "__name", "__gc", "__close", "__tostring", "__newindex", NULL };
+
+void *rpmsg_testudata(lua_State *L, int idx, const char *tname)
+{
+	void *p = luaL_testudata(L, idx, tname);
+	if (p || !(p = lua_touserdata(L, idx)) || !lua_getmetatable(L, idx))
+		return p;
+	bool ours = false;
+	if (lua_getmetatable(L, -1)) {
+		luaL_getmetatable(L, tname);
+		ours = lua_rawequal(L, -1, -2);
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
+	return ours ? p : NULL;
+}
+
+/* Gives the new endpoint at idx its metatable and its method table. About
+ * 560 bytes each (two tables of 8 slots): what keeps `ep:send` in the VM. */
+void rpmsg_endpoint_set_metatable(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	luaL_getmetatable(L, RPMSG_ENDPOINT_TYPE);
+	int kind = lua_gettop(L);
+	lua_createtable(L, 0, 8);
+	int methods = kind + 1;
+	lua_pushliteral(L, "methods");
+	lua_rawget(L, kind);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, methods);
+	}
+	lua_pop(L, 1);
+	lua_pushvalue(L, idx);
+	lua_rawsetp(L, methods, &rpmsg_endpoint_self_key);
+	lua_pushvalue(L, kind);
+	lua_setmetatable(L, methods);
+	lua_createtable(L, 0, 6);
+	int mt = methods + 1;
+	lua_pushliteral(L, "metamethods");
+	lua_rawget(L, kind);
+	for (int i = 0; metamethods[i]; i++) {
+		lua_getfield(L, -1, metamethods[i]);
+		lua_setfield(L, mt, metamethods[i]);
+	}
+	lua_pop(L, 1);
+	lua_pushvalue(L, methods);
+	lua_setfield(L, mt, "__index");
+	lua_pushvalue(L, kind);
+	lua_setmetatable(L, mt);   /* after __gc is in: the endpoint's finalizer */
+	lua_setmetatable(L, idx);
+	lua_settop(L, kind - 1);
 }

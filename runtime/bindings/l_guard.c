@@ -17,20 +17,6 @@ struct rpmsg_guard *rpmsg_guard_new(lua_State *L)
 
 /* ---- the chain of running threads ------------------------------------- */
 
-/* The slot is written before the length, so the signal handler never sees
- * a length that counts an unwritten slot. */
-bool rpmsg_guard_chain_push(struct rpmsg_guard *g, lua_State *L)
-{
-	int n = g->chain_len;
-	if (n == RPMSG_CHAIN_MAX)
-		return false;
-	g->chain[n] = L;
-	g->chain_len = n + 1;
-	if (g->tripped)
-		rpmsg_watchdog_hook(L);
-	return true;
-}
-
 static bool in_chain(struct rpmsg_guard *g, lua_State *L)
 {
 	for (int i = 0; i < g->chain_len; i++)
@@ -39,13 +25,10 @@ static bool in_chain(struct rpmsg_guard *g, lua_State *L)
 	return false;
 }
 
-void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
+void rpmsg_guard_chain_left(struct rpmsg_guard *g, lua_State *L)
 {
-	int n = g->chain_len - 1;
-	lua_State *L = g->chain[n];
-	g->chain_len = n;
 	/* Full speed again once it is off the chain (and not still below). */
-	if (g->tripped && !in_chain(g, L))
+	if (!in_chain(g, L))
 		lua_sethook(L, NULL, 0, 0);
 }
 
@@ -54,7 +37,7 @@ void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
 /* Only the outermost call sets the deadline: nested calls share it. The
  * deadline is written before depth says a call runs, and the timer armed
  * after: the handler either sees no call, or the call with its deadline. */
-static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what)
+static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what, uint64_t now_ms)
 {
 	if (!rpmsg_guard_chain_push(g, L))
 		return false;
@@ -64,7 +47,7 @@ static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what)
 	}
 	g->running = what;   /* lives as long as the call: copying it costs every message */
 	if (g->has_timer)
-		g->deadline = (int)((uint32_t)guard_now_ms32() + (uint32_t)g->handler_timeout_ms);
+		g->deadline = (int)((uint32_t)(now_ms ? now_ms : rpmsg_now_ms()) + (uint32_t)g->handler_timeout_ms);
 	g->depth = 1;
 	/* A steady stream of calls costs one timer syscall per timeout, not
 	 * one per call: an armed timer re-arms itself for the newer call. */
@@ -84,6 +67,24 @@ static void guard_leave(struct rpmsg_guard *g)
 	rpmsg_guard_chain_pop(g);
 	g->tripped = TRIP_NONE;
 	g->running = NULL;
+}
+
+void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms)
+{
+	struct rpmsg_guard *g = rt->guard;
+	if (g->depth != 1)
+		return;   /* inside another guarded call: its deadline rules */
+	if (g->has_timer)
+		g->deadline = (int)((uint32_t)now_ms + (uint32_t)g->handler_timeout_ms);
+	if (g->tripped) {   /* the deadline first: the signal handler then finds no overrun */
+		/* A Ctrl-C between two handlers is one that came while nothing
+		 * ran, as it would have between two calls: the prompt's. */
+		if (g->tripped == TRIP_INTERRUPT)
+			g->idle_interrupt = 1;
+		g->tripped = TRIP_NONE;
+		for (int i = 0; i < g->chain_len; i++)
+			lua_sethook(g->chain[i], NULL, 0, 0);
+	}
 }
 
 static int refuse_deep_nesting(lua_State *L)
@@ -110,16 +111,22 @@ void rpmsg_push_message_handler(lua_State *L)
 	lua_pushcfunction(L, message_handler);
 }
 
-int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
-		   const char *what)
+int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		      const char *what, uint64_t now_ms)
 {
-	if (!guard_enter(rt->guard, L, what)) {
+	if (!guard_enter(rt->guard, L, what, now_ms)) {
 		lua_pop(L, nargs + 1);
 		return refuse_deep_nesting(L);
 	}
 	int status = lua_pcall(L, nargs, nresults, msgh);
 	guard_leave(rt->guard);
 	return status;
+}
+
+int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		   const char *what)
+{
+	return rpmsg_pcall_since(rt, L, nargs, nresults, msgh, what, 0);
 }
 
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
@@ -136,7 +143,7 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 {
 	int nres = 0;
 	int status;
-	if (guard_enter(rt->guard, co, what)) {
+	if (guard_enter(rt->guard, co, what, 0)) {
 		status = lua_resume(co, rt->L, nargs, &nres);
 		guard_leave(rt->guard);
 	} else {

@@ -51,13 +51,37 @@ static inline int guard_now_ms32(void)
 	return (int)(uint32_t)rpmsg_now_ms();   /* async-signal-safe */
 }
 
-/* ---- l_guard.c: the chain of running threads (false: too deep) */
-bool rpmsg_guard_chain_push(struct rpmsg_guard *g, lua_State *L);
-void rpmsg_guard_chain_pop(struct rpmsg_guard *g);
+/* ---- the chain of running threads, inline: every guarded call and resume
+ * goes through them. The slot is written before the length, so the signal
+ * handler never sees a length that counts an unwritten slot. */
+/* Hooks L so that it raises the trip at its next instruction (l_watchdog.c). */
+void rpmsg_watchdog_hook(lua_State *L);
+/* After a trip: L is off the chain; unhooked unless it is still below. */
+void rpmsg_guard_chain_left(struct rpmsg_guard *g, lua_State *L);
+
+/* false: too deep */
+static inline bool rpmsg_guard_chain_push(struct rpmsg_guard *g, lua_State *L)
+{
+	int n = g->chain_len;
+	if (n == RPMSG_CHAIN_MAX)
+		return false;
+	g->chain[n] = L;
+	g->chain_len = n + 1;
+	if (g->tripped)
+		rpmsg_watchdog_hook(L);
+	return true;
+}
+
+static inline void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
+{
+	int n = g->chain_len - 1;
+	lua_State *L = g->chain[n];
+	g->chain_len = n;
+	if (g->tripped)
+		rpmsg_guard_chain_left(g, L);
+}
 
 /* ---- l_watchdog.c */
-/* Hooks L so that it raises the trip at its next instruction. */
-void rpmsg_watchdog_hook(lua_State *L);
 /* The error a trip raises in L. */
 int rpmsg_watchdog_raise_trip(lua_State *L, struct rpmsg_guard *g);
 /* Arms the one-shot timer for ms from now. */

@@ -124,7 +124,7 @@ static const struct kind {
 void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
 	for (const struct kind *k = kinds; k->name; k++)
-		if (k->retire && luaL_testudata(L, idx, k->name)) {
+		if (k->retire && rpmsg_testudata(L, idx, k->name)) {
 			k->retire(L, idx, rt, how);
 			return;
 		}

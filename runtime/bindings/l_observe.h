@@ -71,11 +71,11 @@ static inline uint64_t observe_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* on_message, started at started_ns (observe_ns), has returned: its time,
- * and its failure if it failed. */
-static inline void observe_handled(struct lendpoint *le, uint64_t started_ns, bool ok)
+/* on_message, started at started_ns and ended at ended_ns (observe_ns),
+ * has returned: its time, and its failure if it failed. */
+static inline void observe_handled(struct lendpoint *le, uint64_t started_ns, uint64_t ended_ns, bool ok)
 {
-	uint64_t ns = observe_ns() - started_ns;
+	uint64_t ns = ended_ns - started_ns;
 	le->stats.handler_calls++;
 	le->stats.handler_ns += ns;
 	if (ns > le->stats.handler_max_ns)

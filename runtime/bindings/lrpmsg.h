@@ -47,6 +47,7 @@ struct rpmsg_runtime {
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
 	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
+	uint64_t handled_ns;              /* when the last on_message returned (l_endpoint_batch.c) */
 	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
 };
 
@@ -104,6 +105,9 @@ static inline int rpmsg_gen_retiring(const struct rpmsg_runtime *rt, enum rpmsg_
 /* What the end of a reload does to the object at idx, whatever its kind
  * (l_module.c lists the kinds); each kind's own step below, given its
  * userdata at idx. */
+/* luaL_testudata that also knows a userdata with a metatable of its own
+ * whose metatable is tname's (the endpoint's, l_endpoint_fields.c). */
+void *rpmsg_testudata(lua_State *L, int idx, const char *tname);
 void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
@@ -135,7 +139,16 @@ int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults,
  * pushes it once. */
 int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		   const char *what);
+/* The same for a call that started at now_ms (rpmsg_now_ms's clock, read
+ * by the caller anyway): its watchdog deadline counts from then. */
+int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
+		      const char *what, uint64_t now_ms);
 void rpmsg_push_message_handler(lua_State *L);
+/* Inside the outermost guarded call, between two handlers that it runs one
+ * after the other (a batch of messages): the next handler gets a deadline
+ * of its own from now_ms (rpmsg_now_ms's clock), and a trip that came
+ * after the last one returned is forgotten, as a new call would. */
+void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms);
 /* lua_resume of co under the watchdog; an error is reported and counted
  * like a handler's. Yielded values are dropped. Returns the status. */
 int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what);

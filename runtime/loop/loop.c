@@ -28,6 +28,7 @@ struct loop {
 	 * callback can stop an io whose event is still waiting in the batch. */
 	struct epoll_event events[MAX_EVENTS];
 	int nevents, current;
+	uint64_t woke_ns;   /* CLOCK_MONOTONIC when epoll_wait last returned */
 	struct loop_io signal_io;
 	sigset_t signals, saved_mask;
 	struct { loop_signal_fn fn; void *ctx; } on_signal[NSIG];
@@ -91,6 +92,8 @@ void loop_free(struct loop *loop)
 void loop_stop(struct loop *loop) { loop->stop = true; }
 
 int loop_stop_signal_pending(void) { return stop_signal; }
+
+uint64_t loop_woke_ns(const struct loop *loop) { return loop->woke_ns; }
 
 bool loop_stopping(const struct loop *loop)
 {
@@ -322,6 +325,8 @@ static int next_timeout(struct loop *loop, int cap_ms)
 
 static void run_timers(struct loop *loop)
 {
+	if (!timer_heap_peek(&loop->timers))
+		return;   /* no clock to read */
 	uint64_t now = rpmsg_now_ms();
 	/* Timers armed during this pass wait for the next one, so a callback that
 	 * re-arms itself with no delay cannot starve the fds. */
@@ -374,6 +379,9 @@ static int iterate(struct loop *loop, int timeout_ms)
 	int n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, next_timeout(loop, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;   /* a stop signal shows in loop_stopping */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	loop->woke_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	loop->nevents = n;
 	dispatch_batch(loop);
 	if (!loop_stopping(loop))

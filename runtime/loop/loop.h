@@ -63,6 +63,10 @@ void loop_stop(struct loop *loop);
  * check it between items. */
 bool loop_stopping(const struct loop *loop);
 
+/* CLOCK_MONOTONIC (ns) when the loop last woke with events: the callbacks
+ * of one wake-up can start from it instead of reading the clock again. */
+uint64_t loop_woke_ns(const struct loop *loop);
+
 /* Starts a stopped (or zeroed) io; to move an io to another fd, stop it
  * first. Stop an io before freeing it. */
 int loop_io_start(struct loop *loop, struct loop_io *io, int fd, uint32_t events,

@@ -77,13 +77,19 @@ describe("endpoint methods and fields", function()
     assert.error_matches(function() a.send() end, "rpmsg.endpoint expected, got no value")
   end)
 
-  it("__index gives methods to anyone, but properties only of an endpoint", function()
+  it("the metatable's __index is a table of the methods; the fallback behind it answers only for an endpoint", function()
     local a, b = rpmsg.pair()
     finally(function() a:close(); b:close() end)
-    local index = getmetatable(a).__index
-    assert.equal(a.send, index({}, "send"))
-    assert.equal(a.fd, index(a, "fd"))
-    assert.error_matches(function() index({}, "fd") end, "rpmsg.endpoint expected")
+    local methods = getmetatable(a).__index
+    assert.equal("table", type(methods))
+    assert.equal(a.send, rawget(methods, "send"))
+    assert.is_nil(rawget(methods, "fd"))
+    local fallback = getmetatable(methods).__index
+    assert.equal(a.fd, fallback(methods, "fd"))
+    assert.is_nil(fallback({}, "fd"))
+    assert.is_nil(fallback(getmetatable(a), "fd"))
+    assert.is_nil(getmetatable(a).fd)   -- the metatable itself holds no endpoint
+    assert.is_nil(a.__gc)               -- nor are the metamethods fields
   end)
 
   it("a method name always means the method, and one method serves every endpoint", function()
