@@ -5,6 +5,7 @@
  * endpoints go, adopted endpoints take the new handlers) or abort (whatever
  * the new chunk made goes, the local modules are put back). */
 #include "host.h"
+#include "host_lua.h"
 #include "host_notify.h"
 #include "log.h"
 #include "lrpmsg_host.h"
@@ -47,10 +48,10 @@ static int setup_state(lua_State *L)
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
 	lua_pop(L, 1);
 	rpmsg_host_set_handler_timeout(L, s->timeout_ms);
-	/* The reload helpers, straight from the embedded source: a script may
-	 * replace package.loaded["rpmsg.host"], but not what reload calls. */
-	rpmsg_preload_embedded(L, rpmsg_host_embedded);   /* rpmsg.repl for the REPL */
-	rpmsg_open_embedded(L, rpmsg_host_embedded, "rpmsg.host");
+	/* The reload helpers, straight from their file: a script may replace
+	 * package.loaded["rpmsg.host"], but not what reload calls. */
+	host_lua_preload(L);   /* rpmsg.repl for the REPL, the library modules */
+	host_lua_load(L, "rpmsg.host");
 	h->helpers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
 	/* The script's folder first on package.path, for its own modules. */
@@ -101,7 +102,7 @@ int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
 	return 0;
 }
 
-/* Calls rpmsg.host[fn] (the embedded module, whatever package.loaded says)
+/* Calls rpmsg.host[fn] (the host's own module, whatever package.loaded says)
  * with nargs arguments from the stack, protected and under the watchdog.
  * Leaves one result, or the error; returns the status. */
 static int call_helper(struct host *h, const char *fn, int nargs)
