@@ -80,7 +80,9 @@ describe("make install", function()
   end)
 
   it("gives a stock lua5.4 the same library modules beside the installed rpmsg.so", function()
-    local status, out, err = sh(("LUA_PATH=%s LUA_CPATH=%s lua5.4 %s rpmsg.frag"):format(
+    -- the build machine's lua5.4, as the install is (the cross suite puts
+    -- the target's first on PATH)
+    local status, out, err = sh(("LUA_PATH=%s LUA_CPATH=%s /usr/bin/lua5.4 %s rpmsg.frag"):format(
       q(prefix .. "/share/lua/5.4/?.lua"), q(prefix .. "/lib/lua/5.4/?.so"), q(where)))
     assert.equal(0, status, err)
     assert.equal(lmod .. "/frag.lua\n", out)
@@ -121,9 +123,9 @@ describe("the build tree", function()
     assert.equal(b, a)
     assert.equal(d, c)
     status, out, err = helper.sh(("LUA_PATH=%s LUA_CPATH=%s lua5.4 %s rpmsg.rpc"):format(
-      q(helper.native .. "/?.lua"), q(helper.native .. "/?.so"), q(where)))
+      q(helper.build .. "/?.lua"), q(helper.build .. "/?.so"), q(where)))
     assert.equal(0, status, err)
-    assert.equal(helper.native .. "/rpmsg/rpc.lua\n", out)
+    assert.equal(helper.build .. "/rpmsg/rpc.lua\n", out)
     os.remove(where)
   end)
 end)
