@@ -203,8 +203,9 @@ $(B)/rpmsg.map: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
 	{ echo '{ global: luaopen_rpmsg;'; \
 	  $(NM) -g --defined-only $(addprefix $(B)/,$(MODULE_OBJS)) | awk 'NF == 3 { print $$3 }' | \
 		sort -u | comm -12 - $@.wanted | sed 's/$$/;/'; \
-	  echo 'local: *; };'; } >$@
+	  echo 'local: *; };'; } >$@.new
 	rm $@.wanted
+	cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(HOST_OBJS)) $(B)/rpmsg.so $(B)/lua_files.h
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(HOST_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LUA_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS)) $(B)/rpmsg.map

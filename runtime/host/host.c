@@ -165,11 +165,18 @@ int host_load(struct host *h)
 	bool first = h->env_ref == LUA_NOREF;
 
 	int gen = rpmsg_generation_begin(L);
-	lua_pushstring(L, h->dir);
-	int status = call_helper(h, "unload_local_modules", 1);
-	if (status != LUA_OK)
-		return load_failed(h, first, gen, top, 0, status);
-	int removed = lua_gettop(L);
+	int status, removed = 0;
+	/* Before the first attempt the state has loaded nothing from the
+	 * script's folder: no search of it for every loaded module's name
+	 * (a failed open each) at start-up. After a failed attempt, there may
+	 * be something to drop. */
+	if (gen > 1 || h->reload_error[0]) {
+		lua_pushstring(L, h->dir);
+		status = call_helper(h, "unload_local_modules", 1);
+		if (status != LUA_OK)
+			return load_failed(h, first, gen, top, 0, status);
+		removed = lua_gettop(L);
+	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->arg_ref);
 	status = call_helper(h, "new_env", 1);
 	if (status != LUA_OK)
