@@ -97,11 +97,11 @@ describe("make install", function()
       "\t" .. prefix .. "/bin/rpmsg/frag.lua\n" ..
       "\t/opt/rl/share/lua/5.4/rpmsg/frag.lua\n" ..
       "Install rpmsg-lua whole", err, 1, true)
-    assert(os.remove(data .. "/host.lua"))
-    status, out, err = sh(("%s %s"):format(q(bin), q(where)))
+    assert(os.remove(data .. "/help.lua"))
+    status, out, err = sh(("%s %s rpmsg.help"):format(q(bin), q(where)))
     assert.equal(1, status, out)
-    assert.matches("the Lua module rpmsg.host of rpmsg-lua is missing", err, 1, true)
-    assert.matches("\t" .. data .. "/host.lua\n", err, 1, true)
+    assert.matches("the Lua module rpmsg.help of rpmsg-lua is missing", err, 1, true)
+    assert.matches("\t" .. data .. "/help.lua\n", err, 1, true)
   end)
 end)
 
