@@ -135,14 +135,19 @@ HOST_OBJS   := $(HOST_BINDINGS) $(call layer_objs,host)
 EDIT_CFLAGS = $(shell $(PKGCF) --exists libedit && echo -DHAVE_LIBEDIT -I$(B) $$($(PKGCF) --cflags libedit))
 EDIT_LIBS   = $(shell $(PKGCF) --exists libedit && $(PKGCF) --libs libedit)
 READELF ?= readelf
+# (Made whether libedit is there or not: a cross build's sysroot, and so its
+# libedit, may appear only once the build has started.)
 $(B)/line_edit_soname.h: | $(B)
-	printf 'int main(void) { return 0; }\n' >$(B)/edit_probe.c
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--no-as-needed -o $(B)/edit_probe $(B)/edit_probe.c $(EDIT_LIBS)
-	$(READELF) -d $(B)/edit_probe | sed -n 's/.*(NEEDED).*\[\(libedit[^]]*\)\].*/#define LIBEDIT_SONAME "\1"/p' >$@.new
-	grep -q LIBEDIT_SONAME $@.new && mv $@.new $@
+	echo '/* libedit: none at build time */' >$@.new
+	if $(PKGCF) --exists libedit; then \
+		printf 'int main(void) { return 0; }\n' >$(B)/edit_probe.c && \
+		$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--no-as-needed -o $(B)/edit_probe $(B)/edit_probe.c $(EDIT_LIBS) && \
+		$(READELF) -d $(B)/edit_probe | \
+		sed -n 's/.*(NEEDED).*\[\(libedit[^]]*\)\].*/#define LIBEDIT_SONAME "\1"/p' >$@.new && \
+		grep -q LIBEDIT_SONAME $@.new; fi
 	rm -f $(B)/edit_probe $(B)/edit_probe.c
-$(B)/line_edit.o $(B)/asan/line_edit.o $(B)/fuzz/obj/line_edit.o: \
-	$(if $(findstring HAVE_LIBEDIT,$(EDIT_CFLAGS)),$(B)/line_edit_soname.h)
+	mv $@.new $@
+$(B)/line_edit.o $(B)/asan/line_edit.o $(B)/fuzz/obj/line_edit.o: $(B)/line_edit_soname.h
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -180,7 +185,7 @@ $(B)/lua_files.h: FORCE | $(B)
 		'#define RPMSG_LUA_HOST_REL "$(call LUA_REL,$(PKGDATADIR))"' \
 		'#define RPMSG_LUA_LIB_MODULES $(patsubst %,"%"$(comma),$(LUA_LIB_NAMES))' \
 		'#define RPMSG_LUA_HOST_MODULES $(patsubst %,"%"$(comma),$(LUA_HOST_NAMES))' \
-		'/* RUNPATH $(subst $$,$$$$,$(HOST_LDFLAGS)) */' >$@.new
+		'/* RUNPATH $$ORIGIN:$$ORIGIN/$(CMOD_REL) */' >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 comma := ,
 .PHONY: FORCE
