@@ -58,11 +58,13 @@ function fake.env(root, ...)
   return table.concat(parts, " ")
 end
 
--- Runs Lua code in a stock lua5.4 with the build's rpmsg.so, after env
--- (shell assignments, as fake.env gives); returns status, stdout, stderr.
+-- Runs Lua code in a stock lua5.4 with the build's rpmsg.so and its Lua
+-- library modules, after env (shell assignments, as fake.env gives);
+-- returns status, stdout, stderr.
 function fake.lua(env, code)
   return helper.sh(("%s lua5.4 -e %s"):format(env, q(
-    "package.cpath = " .. ("%q"):format(helper.build .. "/?.so;") .. " .. package.cpath\n" .. code)))
+    "package.cpath = " .. ("%q"):format(helper.build .. "/?.so;") .. " .. package.cpath\n" ..
+    "package.path = " .. ("%q"):format(helper.build .. "/?.lua;") .. " .. package.path\n" .. code)))
 end
 
 return fake

@@ -13,8 +13,11 @@ helper.real_bin = helper.bin   -- never wrapped (valgrind cannot log as another 
 helper.slow = tonumber(os.getenv("RPMSG_SLOW")) or 1
 -- Under tests/run-all cross, helper.build is a cross build run by qemu-user
 -- (build/ARCH/qemu); this process, the build machine's lua5.4, loads the
--- native rpmsg.so from RPMSG_NATIVE_BUILD.
-package.cpath = (os.getenv("RPMSG_NATIVE_BUILD") or helper.build) .. "/?.so;" .. package.cpath
+-- native rpmsg.so from RPMSG_NATIVE_BUILD. The library modules written in
+-- Lua (require "rpmsg.frag") are files beside it: build/rpmsg/NAME.lua.
+helper.native = os.getenv("RPMSG_NATIVE_BUILD") or helper.build
+package.cpath = helper.native .. "/?.so;" .. package.cpath
+package.path = helper.native .. "/?.lua;" .. package.path
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

@@ -1,14 +1,8 @@
 -- SPDX-License-Identifier: MIT
 -- rpmsg.host: the Lua side of script generations in the rpmsg-lua host.
 -- The host (runtime/host/host.c) drives the transaction in C; these helpers do
--- the table work around it.
+-- the table work around it, loaded at the first reload.
 local M = {}
-
--- A fresh global environment for one generation: reads fall through to the
--- shared globals, writes stay in the generation.
-function M.new_env(arg)
-  return setmetatable({arg = arg}, {__index = _G})
-end
 
 -- Removes from package.loaded the modules found in dir (the script's own
 -- folder), so the new generation loads them afresh. Returns what it removed,

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The `rpmsg` module's entry point, above every type: luaopen_rpmsg, the
  * runtime's birth and end, the kinds of object listed once, the module
- * functions (run, stop, log, stats ...) and the embedded Lua modules. */
+ * functions (run, stop, log, stats ...). */
 #include "lrpmsg.h"
 #include "lrpmsg_host.h"
-#include "embedded.h"
 #include "l_log.h"
 
 #include <errno.h>
@@ -324,42 +323,6 @@ static void push_functions(lua_State *L, struct rpmsg_runtime *rt)
 	lua_settop(L, module);
 }
 
-static int load_embedded(lua_State *L)
-{
-	const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
-	if (luaL_loadbuffer(L, m->source, m->len, m->chunkname) != LUA_OK)
-		return lua_error(L);
-	lua_pushstring(L, m->name);
-	lua_call(L, 1, 1);
-	return 1;
-}
-
-int rpmsg_open_embedded(lua_State *L, const struct embedded_module *list, const char *name)
-{
-	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
-	lua_pop(L, 1);
-	for (const struct embedded_module *m = list; m->name; m++)
-		if (strcmp(m->name, name) == 0) {
-			lua_pushlightuserdata(L, (void *)m);
-			lua_pushcclosure(L, load_embedded, 1);
-			lua_call(L, 0, 1);
-			return 1;
-		}
-	return luaL_error(L, "rpmsg: no embedded module %s", name);
-}
-
-/* The Lua parts of the runtime, found by require without any file. */
-void rpmsg_preload_embedded(lua_State *L, const struct embedded_module *list)
-{
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	for (const struct embedded_module *m = list; m->name; m++) {
-		lua_pushlightuserdata(L, (void *)m);
-		lua_pushcclosure(L, load_embedded, 1);
-		lua_setfield(L, -2, m->name);
-	}
-	lua_pop(L, 1);
-}
-
 int luaopen_rpmsg(lua_State *L)
 {
 	struct rpmsg_runtime *rt = rpmsg_runtime_find(L);
@@ -369,7 +332,6 @@ int luaopen_rpmsg(lua_State *L)
 		rt = runtime_new(L);
 		for (const struct kind *k = kinds; k->name; k++)
 			k->open(L);
-		rpmsg_preload_embedded(L, rpmsg_embedded);
 	}
 	push_functions(L, rt);
 	rpmsg_log_push(L);

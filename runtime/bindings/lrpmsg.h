@@ -264,8 +264,9 @@ int rpmsg_l_encode_info(lua_State *L);
 int rpmsg_l_decode_info(lua_State *L);
 int rpmsg_l_crc32(lua_State *L);
 
-/* Calls function fn of the embedded Lua library module `module` (loaded
- * once, as require would) with every argument on the stack; returns its
+/* Calls function fn of the Lua library module `module` (lua/lib/, found by
+ * require: package.path in a stock lua5.4, the host's own copy under
+ * rpmsg-lua) with every argument on the stack; returns its
  * results (l_lib.c). For the calls written in Lua: rpmsg.tty{},
  * r:trace(), rpmsg.on_remoteproc(). */
 int rpmsg_call_lib(lua_State *L, const char *module, const char *fn);

@@ -16,22 +16,6 @@
  * which in a stock lua5.4 raises that it needs the host). */
 void rpmsg_host_configure(lua_State *L, struct loop *loop, struct rpmsg_backend *backend);
 int luaopen_rpmsg(lua_State *L);
-/* A Lua module compiled in by runtime/bindings/embed.lua. */
-struct embedded_module {
-	const char *name;       /* "rpmsg.repl" */
-	const char *chunkname;  /* "@lua/host/repl.lua", for tracebacks */
-	const char *source;
-	size_t len;
-};
-/* The host's own Lua modules (lua/host/: host, repl, list): compiled into
- * the binary only, not into rpmsg.so. */
-extern const struct embedded_module rpmsg_host_embedded[];
-/* Offers the modules of list (ended by a NULL name) through package.preload. */
-void rpmsg_preload_embedded(lua_State *L, const struct embedded_module *list);
-/* Opens `rpmsg` if needed, then runs module `name` of list (the generated
- * luaopen_rpmsg_NAME of each library module call it too). */
-int rpmsg_open_embedded(lua_State *L, const struct embedded_module *list, const char *name);
-
 /* The watchdog: chunks run through rpmsg_host_pcall and every handler are
  * aborted after ms milliseconds (0: never). */
 void rpmsg_host_set_handler_timeout(lua_State *L, int ms);

@@ -1,6 +1,8 @@
 -- SPDX-License-Identifier: MIT
--- The `rpmsg` module (rpmsg.so, with rpmsg.struct, rpmsg.frag and rpmsg.rpc
--- embedded) for the Lua luarocks drives, built by the repository's Makefile:
+-- The `rpmsg` module (rpmsg.so, with its library modules rpmsg.struct,
+-- rpmsg.frag, rpmsg.rpc, rpmsg.tty and rpmsg.remoteproc_watch as Lua files
+-- in the tree's LUADIR) for the Lua luarocks drives, built by the
+-- repository's Makefile:
 --   luarocks --lua-version 5.4 make runtime/dist/rpmsg-lua-0.1.0-1.rockspec
 -- from the clone (Debian's luarocks defaults to Lua 5.1); it builds in
 -- build/luarocks/, apart from the development build.
@@ -25,8 +27,7 @@ dependencies = { "lua >= 5.4, < 5.5" }
 build = {
   type = "make",
   build_target = "module",
-  -- LUA runs runtime/bindings/embed.lua at build time; warnings are not
-  -- errors for the user's compiler.
+  -- warnings are not errors for the user's compiler
   build_variables = {
     CFLAGS = "$(CFLAGS)",
     LUA = "$(LUA)",
@@ -37,6 +38,7 @@ build = {
   install_target = "install-module",
   install_variables = {
     LUA_CMOD = "$(LIBDIR)",
+    LUA_LMOD = "$(LUADIR)",
     LUA = "$(LUA)",
     LUA_INCDIR = "$(LUA_INCDIR)",
     WERROR = "0",

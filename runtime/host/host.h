@@ -21,7 +21,7 @@ struct host {
 	char dir[PATH_MAX];          /* the script's folder: modules and file watch */
 	int env_ref;                 /* the running generation's environment */
 	int arg_ref;
-	int helpers_ref;             /* the embedded rpmsg.host, out of the script's reach */
+	int helpers_ref;             /* the host's rpmsg.host, out of the script's reach */
 	struct dirwatch files;
 	struct loop_timer settle;    /* lets a burst of file events end before reloading */
 	bool reload_wanted;

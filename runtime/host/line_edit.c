@@ -2,7 +2,12 @@
 /* libedit for the REPLs (see line_edit.h): its readline callback interface
  * keeps the event loop in charge, each key handed over as it arrives. The
  * completion word runs up to the cursor over names, dots and colons, so that
- * "ep:se" is one word and completes to "ep:send(". */
+ * "ep:se" is one word and completes to "ep:send(".
+ * libedit is opened (dlopen, by the soname the build linked against) when a
+ * REPL on a terminal first asks for it, not at every start: it and what it
+ * pulls in (libtinfo, libbsd, libmd, their symbols bound at load) were a
+ * third of the instructions from exec to the first message. Without it at
+ * run time, the REPL reads plain lines. */
 #include "line_edit.h"
 #include "write_all.h"
 
@@ -14,7 +19,21 @@
 #include <unistd.h>
 
 #ifdef HAVE_LIBEDIT
+#include <dlfcn.h>
 #include <editline/readline.h>
+#include "line_edit_soname.h"
+
+/* libedit's functions and variables, from dlsym; __typeof__ names a
+ * symbol's type without linking to it. */
+#define RL_SYMBOLS(X) \
+	X(rl_callback_handler_install) X(rl_callback_handler_remove) X(rl_callback_read_char) \
+	X(rl_forced_update_display) X(using_history) X(stifle_history) X(read_history) \
+	X(write_history) X(add_history) X(rl_instream) X(rl_outstream) X(rl_catch_signals) \
+	X(rl_attempted_completion_function) X(rl_completion_entry_function) \
+	X(rl_completer_word_break_characters) X(rl_basic_word_break_characters) \
+	X(rl_attempted_completion_over) X(rl_completion_append_character)
+#define RL_FIELD(name) __typeof__(name) *name;
+static struct { RL_SYMBOLS(RL_FIELD) } rl;
 #endif
 
 static struct {
@@ -50,7 +69,20 @@ static const char *line_edit_history_path(void)
 }
 
 #ifdef HAVE_LIBEDIT
-bool line_edit_available(void) { return true; }
+/* Opens libedit once; false, and plain lines, when it is not there. */
+bool line_edit_available(void)
+{
+	static int state;   /* 0 not tried, 1 open, -1 missing */
+	if (state == 0) {
+		void *lib = dlopen(LIBEDIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+		state = lib ? 1 : -1;
+#define RL_LOOKUP(name) \
+		if (state == 1 && !(rl.name = (__typeof__(rl.name))dlsym(lib, #name))) \
+			state = -1;
+		RL_SYMBOLS(RL_LOOKUP)
+	}
+	return state == 1;
+}
 
 /* mkdir -p of the folders above path. */
 static void make_parents(char *path)
@@ -70,7 +102,7 @@ static void got_line(char *line)
 	 * it again only at the next read, which would then take a whole
 	 * cooked line: the caller shows the next prompt, which installs the
 	 * handler afresh. */
-	rl_callback_handler_remove();
+	rl.rl_callback_handler_remove();
 	ed.line(line, ed.ctx);
 }
 
@@ -86,7 +118,7 @@ static char **complete_word(const char *text, int start, int end)
 {
 	(void)start;
 	(void)end;
-	rl_attempted_completion_over = 1;   /* never file names */
+	*rl.rl_attempted_completion_over = 1;   /* never file names */
 	char **list = ed.complete ? ed.complete(text, ed.ctx) : NULL;
 	if (!list || !list[0]) {
 		free(list);
@@ -111,7 +143,7 @@ static char **complete_word(const char *text, int start, int end)
 	memcpy(matches + 1, list, n * sizeof *list);
 	free(list);
 	/* a function's "(" ends the word: no space after it */
-	rl_completion_append_character = '\0';
+	*rl.rl_completion_append_character = '\0';
 	return matches;
 }
 
@@ -121,49 +153,60 @@ void line_edit_init(FILE *in, FILE *out, line_edit_line_fn line, line_edit_compl
 	ed.line = line;
 	ed.complete = complete;
 	ed.ctx = ctx;
-	rl_instream = in;
-	rl_outstream = out;
+	if (!line_edit_available())
+		return;   /* libedit missing at run time: plain lines */
+	*rl.rl_instream = in;
+	*rl.rl_outstream = out;
 	/* Signals are the host's: libedit's own handlers would re-send them
 	 * to the whole process group. */
-	rl_catch_signals = 0;
-	rl_attempted_completion_function = complete_word;
-	rl_completion_entry_function = no_more;
-	rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,)+-*/%^~#[]";
-	rl_basic_word_break_characters = rl_completer_word_break_characters;
-	using_history();
-	stifle_history(HISTORY_MAX);
+	*rl.rl_catch_signals = 0;
+	*rl.rl_attempted_completion_function = complete_word;
+	*rl.rl_completion_entry_function = no_more;
+	*rl.rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,)+-*/%^~#[]";
+	*rl.rl_basic_word_break_characters = *rl.rl_completer_word_break_characters;
+	rl.using_history();
+	rl.stifle_history(HISTORY_MAX);
 	const char *path = line_edit_history_path();
 	if (path)
-		read_history(path);
+		rl.read_history(path);
 }
 
 void line_edit_prompt(const char *prompt)
 {
 	snprintf(ed.prompt, sizeof ed.prompt, "%s", prompt);
 	ed.active = true;
-	rl_callback_handler_install(ed.prompt, got_line);
+	if (line_edit_available())
+		rl.rl_callback_handler_install(ed.prompt, got_line);
 }
 
-void line_edit_read_key(void) { rl_callback_read_char(); }
+void line_edit_read_key(void)
+{
+	if (line_edit_available())
+		rl.rl_callback_read_char();
+}
 
 void line_edit_cancel(const char *prompt)
 {
-	rl_callback_handler_remove();
+	if (line_edit_available())
+		rl.rl_callback_handler_remove();
 	line_edit_prompt(prompt);
 }
 
-/* After output above it, libedit draws the prompt and what was typed again. */
+/* After output above it, libedit draws the prompt and what was typed
+ * again; without it, the output goes above a fresh prompt. */
 static void redraw_line(int fd)
 {
-	(void)fd;
-	rl_forced_update_display();
+	if (line_edit_available())
+		rl.rl_forced_update_display();
+	else
+		rpmsg_write_all(fd, ed.prompt, strlen(ed.prompt));
 }
 
 void line_edit_remember(const char *line)
 {
-	if (!*line)
+	if (!*line || !line_edit_available())
 		return;
-	add_history(line);
+	rl.add_history(line);
 	const char *path = line_edit_history_path();
 	if (!path)
 		return;
@@ -173,14 +216,14 @@ void line_edit_remember(const char *line)
 	/* written whole each time: HISTORY_MAX short lines, and a second
 	 * REPL's lines are never half-appended into ours */
 	mode_t old = umask(0077);
-	write_history(path);
+	rl.write_history(path);
 	umask(old);
 }
 
 void line_edit_end(void)
 {
-	if (ed.active)
-		rl_callback_handler_remove();
+	if (ed.active && line_edit_available())
+		rl.rl_callback_handler_remove();
 	ed.active = false;
 }
 #else

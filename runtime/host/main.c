@@ -6,6 +6,7 @@
 #include "device_sim.h"
 #include "host.h"
 #include "host_console.h"
+#include "host_lua.h"
 #include "host_notify.h"
 #include "host_observe.h"
 #include "host_repl.h"
@@ -260,7 +261,7 @@ static int tool(const char *name, int argc, char **argv)
 	}
 	luaL_openlibs(L);
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 0);
-	rpmsg_preload_embedded(L, rpmsg_host_embedded);
+	host_lua_preload(L);
 	lua_getglobal(L, "require");
 	lua_pushfstring(L, "rpmsg.%s", name);
 	int status = lua_pcall(L, 1, 1, 0);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the fuzz targets that drive the embedded Lua modules: a Lua
+/* Shared by the fuzz targets that drive the Lua library modules: a Lua
  * state with the `rpmsg` module, a driver (tests/fuzz/NAME.lua) that checks
  * the module's promises on one input, and a line hook that gives libFuzzer
  * coverage of the Lua code (liblua itself is not instrumented). A Lua error
@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "embedded.h"
 #include "lrpmsg_host.h"
 
-#ifndef FUZZ_DIR
-#error "FUZZ_DIR (the folder of the drivers) is set by the Makefile"
+#if !defined(FUZZ_DIR) || !defined(FUZZ_LUA_PATH)
+#error "FUZZ_DIR (the folder of the drivers) and FUZZ_LUA_PATH are set by the Makefile"
 #endif
 
 /* libFuzzer reads this section as extra coverage counters and clears it
@@ -66,9 +65,14 @@ static int open_driver(lua_State *L)
 {
 	const char *name = lua_touserdata(L, 1);
 	luaL_openlibs(L);
-	/* rpmsg and its embedded Lua modules (rpmsg.struct, .frag, .rpc), as
-	 * a stock lua5.4 loading rpmsg.so gets them: no file needed. */
+	/* rpmsg and its Lua library modules (rpmsg.struct, .frag, .rpc), as a
+	 * stock lua5.4 loading rpmsg.so gets them: from package.path, here the
+	 * build's copies (build/rpmsg/NAME.lua). */
 	luaL_requiref(L, "rpmsg", luaopen_rpmsg, 1);
+	lua_pop(L, 1);
+	lua_getglobal(L, "package");
+	lua_pushliteral(L, FUZZ_LUA_PATH);
+	lua_setfield(L, -2, "path");
 	lua_pop(L, 1);
 	if (luaL_loadfile(L, lua_pushfstring(L, "%s/%s.lua", FUZZ_DIR, name)) != LUA_OK)
 		return lua_error(L);

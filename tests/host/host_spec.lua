@@ -144,9 +144,10 @@ describe("rpmsg-lua", function()
 end)
 
 describe("rpmsg.so in a stock lua5.4", function()
-  it("offers the embedded modules, even before require \"rpmsg\"", function()
+  it("finds the library modules on package.path beside it, even before require \"rpmsg\"", function()
     local status, out = helper.sh(("lua5.4 -e %s"):format(q(
       "package.cpath = '" .. helper.build .. "/?.so;' .. package.cpath " ..
+      "package.path = '" .. helper.build .. "/?.lua;' .. package.path " ..
       "local rpc = require 'rpmsg.rpc' local struct = require 'rpmsg.struct' " ..
       "print(type(rpc.new), type(struct.layout), package.loaded.rpmsg.MAX_MESSAGE_SIZE)")))
     assert.equal(0, status)

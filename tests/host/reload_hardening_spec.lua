@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- Reload against a script that tampers with what reload relies on: the
--- helpers come from the embedded module, not package.loaded, and a helper
+-- helpers come from the host's own file, not package.loaded, and a helper
 -- that fails is a failed reload, never a Lua panic.
 local helper = require "tests.helper"
 local script = helper.script

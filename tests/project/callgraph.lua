@@ -21,8 +21,7 @@ local function lines(cmd)
 end
 
 -- The layer of each object, from where its source is.
-local layer_of = { ["embedded_data.o"] = "bindings", ["embedded_open.o"] = "bindings",
-	["embedded_host.o"] = "host" }
+local layer_of = {}
 for _, src in ipairs(lines("ls runtime/*/*.c")) do
 	local layer, name = src:match("^runtime/([^/]+)/([^/]+)%.c$")
 	layer_of[name .. ".o"] = layer

@@ -37,10 +37,14 @@ describe("make deb", function()
     assert.equal(("build/deb/rpmsg-lua_%s_%s.deb"):format(version, arch), deb)
   end)
 
-  it("holds the program, the module, the service files, the man page, the completion and the examples", function()
+  it("holds the program, the module, the Lua files, the service files, the man page, the completion and the examples", function()
     for _, path in ipairs{
       "/usr/bin/rpmsg-lua",
       "/usr/lib/" .. triplet .. "/lua/5.4/rpmsg.so",
+      "/usr/share/lua/5.4/rpmsg/frag.lua",
+      "/usr/share/lua/5.4/rpmsg/tty.lua",
+      "/usr/share/rpmsg-lua/host.lua",
+      "/usr/share/rpmsg-lua/apidoc.lua",
       "/lib/systemd/system/rpmsg-lua@.service",
       "/lib/udev/rules.d/60-rpmsg-lua.rules",
       "/usr/lib/sysusers.d/rpmsg-lua.conf",
@@ -64,24 +68,43 @@ describe("make deb", function()
     helper.assert_no_handler_error(err)
   end)
 
-  it("has a module that a stock lua5.4 loads from where Debian's Lua looks", function()
+  it("has a module that a stock lua5.4 loads from where Debian's Lua looks, with its Lua modules", function()
     local cmod = root .. "/usr/lib/" .. triplet .. "/lua/5.4/?.so"
+    local lmod = root .. "/usr/share/lua/5.4/?.lua"
     local status, out, err = sh(("cd / && lua5.4 -e %s"):format(q(
       "package.cpath = " .. ("%q"):format(cmod) .. "\n" ..
+      "package.path = " .. ("%q"):format(lmod) .. "\n" ..
       "local rpmsg = require 'rpmsg'\n" ..
       "assert(package.searchpath('rpmsg', package.cpath):find('/usr/lib/', 1, true))\n" ..
-      "print(rpmsg.version, rpmsg.ADDR_ANY)")))
+      "local rpc = require 'rpmsg.rpc'\n" ..
+      "print(rpmsg.version, rpmsg.ADDR_ANY, debug.getinfo(rpc.new, 'S').source)")))
     assert.equal(0, status, err)
-    assert.equal(trim(select(2, sh("make -s version"))) .. "\t4294967295\n", out)
+    assert.equal(trim(select(2, sh("make -s version"))) .. "\t4294967295\t@" ..
+      root .. "/usr/share/lua/5.4/rpmsg/rpc.lua\n", out)
   end)
 
-  it("depends on liblua5.4-0, and on libedit2 when the binary links it", function()
+  it("has a binary that uses the package's Lua files, found relative to itself", function()
+    local script = root .. "/where.lua"
+    local f = assert(io.open(script, "w"))
+    f:write("print(debug.getinfo(require('rpmsg.rpc').new, 'S').source)\n",
+      "print(debug.getinfo(require('rpmsg.help').text, 'S').source)\n")
+    f:close()
+    local status, out, err = sh(("%s %s"):format(q(root .. "/usr/bin/rpmsg-lua"), q(script)))
+    assert.equal(0, status, err)
+    assert.equal("@" .. root .. "/usr/share/lua/5.4/rpmsg/rpc.lua\n@" .. root .. "/usr/share/rpmsg-lua/help.lua\n", out)
+  end)
+
+  it("depends on liblua5.4-0 and recommends libedit2, which the binary opens for a terminal REPL", function()
     local _, depends = sh("dpkg-deb -f " .. q(deb) .. " Depends")
     assert.matches("liblua5.4-0 (>= ", depends, 1, true)
     assert.matches("libc6 (>= ", depends, 1, true)
+    assert.not_matches("libedit", depends, 1, true)
     local _, needed = sh("readelf -d " .. q(root .. "/usr/bin/rpmsg-lua"))
     assert.matches("liblua5.4.so.0", needed, 1, true)
-    assert.equal(needed:find("libedit.so.2", 1, true) ~= nil, depends:find("libedit2", 1, true) ~= nil)
+    assert.matches("[rpmsg.so]", needed, 1, true)
+    assert.not_matches("libedit", needed, 1, true)
+    local _, recommends = sh("dpkg-deb -f " .. q(deb) .. " Recommends")
+    assert.matches("libedit2", recommends, 1, true)
   end)
 
   it("is lintian clean (warnings and errors; each override explained in debian/)", function()

@@ -14,7 +14,8 @@ SRCREV = "${AUTOREV}"
 PV = "0.1.0+git${SRCPV}"
 S = "${WORKDIR}/git"
 
-# lua-native runs runtime/bindings/embed.lua at build time. meta-oe's Lua
+# lua-native writes help()'s API table from README.md at build time
+# (runtime/host/apidoc.lua). meta-oe's Lua
 # must keep 64-bit integers (the build refuses LUA_32BITS).
 DEPENDS = "lua lua-native libedit"
 
@@ -25,7 +26,7 @@ inherit pkgconfig systemd useradd
 # the toolchain may be newer than the one the project tests with.
 EXTRA_OEMAKE = "\
     PREFIX=${prefix} LUA_PKG=lua LUA=lua WERROR=0 \
-    LUA_CMOD=${libdir}/lua/5.4 \
+    LUA_CMOD=${libdir}/lua/5.4 LUA_LMOD=${datadir}/lua/5.4 \
     UNITDIR=${systemd_system_unitdir} \
     UDEVDIR=${nonarch_base_libdir}/udev/rules.d \
     SYSUSERSDIR=${nonarch_libdir}/sysusers.d \
@@ -48,8 +49,12 @@ USERADD_PARAM:${PN} = "--system --no-create-home --home-dir /nonexistent \
 SYSTEMD_SERVICE:${PN} = "rpmsg-lua@.service"
 SYSTEMD_AUTO_ENABLE = "disable"
 
+# The Lua files: the library modules where lua finds them, the host's own
+# in ${datadir}/rpmsg-lua (the binary reads both, never through LUA_PATH).
 FILES:${PN} += "\
     ${libdir}/lua/5.4 \
+    ${datadir}/lua/5.4 \
+    ${datadir}/rpmsg-lua \
     ${nonarch_base_libdir}/udev/rules.d \
     ${nonarch_libdir}/sysusers.d \
     ${datadir}/bash-completion \

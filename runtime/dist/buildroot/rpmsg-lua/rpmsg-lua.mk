@@ -16,7 +16,7 @@ RPMSG_LUA_SITE = /path/to/rpmsg-lua
 RPMSG_LUA_SITE_METHOD = local
 RPMSG_LUA_LICENSE = MIT
 RPMSG_LUA_LICENSE_FILES = LICENSE
-# host-lua runs runtime/bindings/embed.lua at build time.
+# host-lua writes help()'s API table from README.md at build time.
 RPMSG_LUA_DEPENDENCIES = lua host-lua host-pkgconf \
 	$(if $(BR2_PACKAGE_LIBEDIT),libedit)
 
@@ -26,7 +26,8 @@ RPMSG_LUA_MAKE_OPTS = \
 	$(TARGET_CONFIGURE_OPTS) \
 	PKG_CONFIG="$(PKG_CONFIG_HOST_BINARY)" \
 	LUA_PKG=lua LUA=$(HOST_DIR)/bin/lua WERROR=0 \
-	PREFIX=/usr LUA_CMOD=/usr/lib/lua/$(LUAINTERPRETER_ABIVER)
+	PREFIX=/usr LUA_CMOD=/usr/lib/lua/$(LUAINTERPRETER_ABIVER) \
+	LUA_LMOD=/usr/share/lua/$(LUAINTERPRETER_ABIVER)
 
 define RPMSG_LUA_BUILD_CMDS
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(RPMSG_LUA_MAKE_OPTS) all
