@@ -4,7 +4,7 @@
  * 1 KiB limit both ways) and frees, as Lua makes them (the old size given
  * with every block). Each live block is filled with its own bytes; after
  * every step the block touched must hold what the shadow says (a resize
- * keeps the shorter of the two lengths), and every few hundred steps all of
+ * keeps the shorter of the two lengths), and every few thousand steps all of
  * them must, so two blocks that overlap or a slot handed out twice show. */
 #include "lua_pool.h"
 #include "tap.h"
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIVE 512
-#define STEPS 200000
+#define LIVE 4096
+#define STEPS 400000
 
 struct block {
 	unsigned char *p;
@@ -118,7 +118,7 @@ int main(void)
 			fill(b, kept);
 		}
 		bad_align += ((uintptr_t)b->p % LUA_POOL_ALIGN) != 0;
-		if (step % 500 == 0)
+		if (step % 5000 == 0)
 			bad_all += !all_intact();
 		if (step == STEPS / 2)
 			half = lua_pool_slab_bytes(pool);
