@@ -36,6 +36,20 @@ describe("what may pass for an endpoint", function()
     a:close()
   end)
 
+  it("a table that wears an endpoint's metatable is named a table when refused, not an endpoint", function()
+    local a, b = rpmsg.pair()
+    finally(function() a:close(); b:close() end)
+    local t = setmetatable({}, getmetatable(a))
+    for _, v in ipairs({t, getmetatable(a).__index, getmetatable(a)}) do
+      for _, f in ipairs({a.send, a.close, v == t and tostring or a.stats}) do
+        local ok, err = pcall(f, v, "x")
+        assert.is_false(ok)
+        assert.matches("rpmsg.endpoint expected, got table", err, 1, true)
+      end
+    end
+    assert.error_matches(function() t.on_message = print end, "rpmsg.endpoint expected, got table", 1, true)
+  end)
+
   it("another userdata whose metatable a script gave the kind is no endpoint", function()
     expect([[
       local kind = getmetatable(getmetatable(a))
