@@ -38,11 +38,24 @@ struct lua_pool {
 /* No compaction below this: a small script's pool is left alone. */
 #define COMPACT_MIN (1024 * 1024)
 
-/* Slabs are aligned to their size: a slot's slab is its address rounded
- * down. */
-static inline struct slab *slab_of(const void *slot)
+static int by_address(const void *a, const void *b)
 {
-	return (struct slab *)((uintptr_t)slot & ~(uintptr_t)(LUA_POOL_SLAB - 1));
+	uintptr_t x = (uintptr_t)*(struct slab *const *)a, y = (uintptr_t)*(struct slab *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* The slab that holds slot, among the n slabs of `sorted` (by address). */
+static struct slab *slab_of(struct slab **sorted, size_t n, const void *slot)
+{
+	size_t lo = 0, hi = n;   /* the answer is in [lo, hi) */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uintptr_t)sorted[mid] <= (uintptr_t)slot)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return sorted[lo];
 }
 
 static inline size_t class_of(size_t n)
@@ -86,20 +99,28 @@ static inline void put(struct lua_pool *p, void *block, size_t c)
 /* Gives back the slabs whose every slot is on a free list. Slots never
  * move between classes, so without this a script whose blocks change size
  * over time (20,000 strings of one length, freed, then of the next length)
- * would keep every class's peak at once: the sum, not the biggest. Run
+ * would keep every class's peak at once: the sum, not the biggest. A
+ * slot's slab is found by address among the slabs sorted. Run
  * when the slabs have doubled since the last time, so its walk of the free
  * lists costs a bounded share of what was allocated meanwhile. */
 static void compact(struct lua_pool *p)
 {
-	for (struct slab *s = p->slabs; s; s = s->next)
+	size_t n = p->slab_bytes / LUA_POOL_SLAB, i = 0;
+	struct slab **sorted = malloc(n * sizeof *sorted);
+	if (!sorted)
+		return;   /* no room to look: the next doubling will */
+	for (struct slab *s = p->slabs; s; s = s->next) {
 		s->free_bytes = 0;
+		sorted[i++] = s;
+	}
+	qsort(sorted, n, sizeof *sorted, by_address);
 	for (size_t c = 1; c <= CLASSES; c++)
 		for (struct slot *f = p->free[c]; f; f = f->next)
-			slab_of(f)->free_bytes += c * LUA_POOL_ALIGN;
+			slab_of(sorted, n, f)->free_bytes += c * LUA_POOL_ALIGN;
 	for (size_t c = 1; c <= CLASSES; c++) {
 		struct slot **link = &p->free[c];
 		while (*link) {
-			if (slab_of(*link)->free_bytes == LUA_POOL_SLAB - SLAB_HEAD)
+			if (slab_of(sorted, n, *link)->free_bytes == LUA_POOL_SLAB - SLAB_HEAD)
 				*link = (*link)->next;   /* its slab goes */
 			else
 				link = &(*link)->next;
@@ -116,6 +137,7 @@ static void compact(struct lua_pool *p)
 			link = &s->next;
 		}
 	}
+	free(sorted);
 }
 
 /* A new slab. What is left of the old one becomes a slot of the class that
@@ -131,7 +153,7 @@ static int grow(struct lua_pool *p)
 		compact(p);
 		p->compact_at = 2 * p->slab_bytes > COMPACT_MIN ? 2 * p->slab_bytes : COMPACT_MIN;
 	}
-	struct slab *s = aligned_alloc(LUA_POOL_SLAB, LUA_POOL_SLAB);
+	struct slab *s = aligned_alloc(LUA_POOL_ALIGN, LUA_POOL_SLAB);
 	if (!s)
 		return -1;
 	s->next = p->slabs;
