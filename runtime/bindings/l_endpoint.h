@@ -56,11 +56,14 @@ enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
  * on_message (a copy of LIVE_FIELDS.on_message, read once per message). */
 enum { LIVE_FIELDS = 1, STAGED_FIELDS = 2, WAITERS = 3, ON_MESSAGE = 4, USER_VALUES = 4 };
 
+/* "rpmsg.endpoint expected, got T" for the value at idx (l_endpoint_state.c). */
+int rpmsg_endpoint_typeerror(lua_State *L, int idx);
+
 static inline struct lendpoint *endpoint_check(lua_State *L, int idx)
 {
 	struct lendpoint *le = rpmsg_testudata(L, idx, RPMSG_ENDPOINT_TYPE);
 	if (!le)
-		luaL_typeerror(L, idx, RPMSG_ENDPOINT_TYPE);
+		rpmsg_endpoint_typeerror(L, idx);
 	return le;
 }
 
@@ -79,7 +82,7 @@ static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 		if (ours)
 			return le;
 	}
-	luaL_typeerror(L, idx, RPMSG_ENDPOINT_TYPE);
+	rpmsg_endpoint_typeerror(L, idx);
 	return NULL;
 }
 

@@ -62,6 +62,10 @@ static int endpoint_index(lua_State *L)
 {
 	if (lua_type(L, 1) != LUA_TTABLE || lua_rawgetp(L, 1, &rpmsg_endpoint_self_key) != LUA_TUSERDATA)
 		return 0;
+	/* A script can write any value there (pairs() shows the key): only
+	 * an endpoint is read as one. */
+	if (!rpmsg_testudata(L, -1, RPMSG_ENDPOINT_TYPE))
+		return 0;
 	lua_replace(L, 1);
 	lua_settop(L, 2);
 	return endpoint_property(L, lua_touserdata(L, 1));
@@ -145,6 +149,13 @@ void rpmsg_endpoint_register(lua_State *L)
 	lua_pushvalue(L, methods);
 	lua_pushcclosure(L, endpoint_index, 1);   /* the methods as an upvalue: for help */
 	lua_setfield(L, kind, "__index");
+	/* Hidden from getmetatable() and fixed against setmetatable(): the
+	 * type check is "the metatable's metatable is the kind", which a
+	 * script holding the kind could make true of any metatable it can
+	 * reach (io.stdout's, a timer's). The endpoint's own metatable stays
+	 * visible; the debug library is trusted with everything. */
+	lua_pushliteral(L, RPMSG_ENDPOINT_TYPE);
+	lua_setfield(L, kind, "__metatable");
 	lua_setfield(L, kind, "methods");
 	lua_setfield(L, kind, "metamethods");
 	lua_settop(L, kind - 1);

@@ -88,6 +88,18 @@ const char rpmsg_endpoint_self_key;
 /* The ones each endpoint's metatable copies from the kind's "metamethods". */
 static const char *const metamethods[] = { "__name", "__gc", "__close", "__tostring", "__newindex", NULL };
 
+/* luaL_typeerror names the value by its metatable's __name, and a table
+ * given an endpoint's metatable (or an endpoint's own tables, whose
+ * metatable is the kind) has "rpmsg.endpoint" there: "rpmsg.endpoint
+ * expected, got rpmsg.endpoint". Only a userdata is named by its __name. */
+int rpmsg_endpoint_typeerror(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TUSERDATA)
+		return luaL_typeerror(L, idx, RPMSG_ENDPOINT_TYPE);
+	return luaL_argerror(L, idx, lua_pushfstring(L, RPMSG_ENDPOINT_TYPE " expected, got %s",
+						     luaL_typename(L, idx)));
+}
+
 void *rpmsg_testudata(lua_State *L, int idx, const char *tname)
 {
 	void *p = luaL_testudata(L, idx, tname);

@@ -6,6 +6,7 @@
 #include "l_guard.h"
 
 #include <string.h>
+#include <time.h>
 
 struct rpmsg_guard *rpmsg_guard_new(lua_State *L)
 {
@@ -123,10 +124,22 @@ int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nre
 	return status;
 }
 
+/* When a call other than on_message ended (on_message stamps its own): the
+ * first on_message of the rest of the wake-up starts its time, and its
+ * watchdog deadline, from here, not from the wake-up. */
+static void stamp_end(struct rpmsg_runtime *rt)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	rt->handled_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		   const char *what)
 {
-	return rpmsg_pcall_since(rt, L, nargs, nresults, msgh, what, 0);
+	int status = rpmsg_pcall_since(rt, L, nargs, nresults, msgh, what, 0);
+	stamp_end(rt);
+	return status;
 }
 
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
@@ -146,6 +159,7 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 	if (guard_enter(rt->guard, co, what, 0)) {
 		status = lua_resume(co, rt->L, nargs, &nres);
 		guard_leave(rt->guard);
+		stamp_end(rt);
 	} else {
 		lua_pop(co, nargs);
 		status = refuse_deep_nesting(co);

@@ -47,7 +47,7 @@ struct rpmsg_runtime {
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
 	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
-	uint64_t handled_ns;              /* when the last on_message returned (l_endpoint_batch.c) */
+	uint64_t handled_ns;              /* when the last guarded call returned (l_endpoint_batch.c, l_guard.c) */
 	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
 };
 

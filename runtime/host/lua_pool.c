@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The size-class pool behind the host's Lua states (see lua_pool.h). One
  * bump region is carved for every class, so a class used once costs one
- * slot, not a slab of its own: private memory grows only with what the
- * script holds at its peak. Freed slots stay on their class's list and are
- * never given back to the system before the state closes; Lua's steady
- * state (a message in, its string swept) reuses them. */
+ * slot, not a slab of its own. Freed slots stay on their class's list,
+ * where Lua's steady state (a message in, its string swept) reuses them;
+ * when the slabs have doubled, those whose every slot is free go back to
+ * the system (compact()), so memory freed in one class serves another. */
 #include "lua_pool.h"
 
 #include <stdint.h>
@@ -19,18 +19,44 @@ struct slot {
 
 struct slab {
 	struct slab *next;
+	size_t free_bytes;   /* while compacting: its slots on the free lists */
 	/* the slots follow, aligned */
 };
 
 /* The slab's header takes one aligned unit. */
 #define SLAB_HEAD LUA_POOL_ALIGN
+_Static_assert(sizeof(struct slab) <= SLAB_HEAD, "the slab's header fits its unit");
 
 struct lua_pool {
 	struct slot *free[CLASSES + 1];  /* by class; [0] unused */
 	char *bump, *end;                /* the current slab's uncarved part */
 	struct slab *slabs;
 	size_t slab_bytes;
+	size_t compact_at;               /* slab bytes at which grow() compacts */
 };
+
+/* No compaction below this: a small script's pool is left alone. */
+#define COMPACT_MIN (1024 * 1024)
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct slab *const *)a, y = (uintptr_t)*(struct slab *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* The slab that holds slot, among the n slabs of `sorted` (by address). */
+static struct slab *slab_of(struct slab **sorted, size_t n, const void *slot)
+{
+	size_t lo = 0, hi = n;   /* the answer is in [lo, hi) */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uintptr_t)sorted[mid] <= (uintptr_t)slot)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return sorted[lo];
+}
 
 static inline size_t class_of(size_t n)
 {
@@ -39,7 +65,10 @@ static inline size_t class_of(size_t n)
 
 struct lua_pool *lua_pool_new(void)
 {
-	return calloc(1, sizeof(struct lua_pool));
+	struct lua_pool *p = calloc(1, sizeof(struct lua_pool));
+	if (p)
+		p->compact_at = COMPACT_MIN;
+	return p;
 }
 
 void lua_pool_delete(struct lua_pool *p)
@@ -67,16 +96,66 @@ static inline void put(struct lua_pool *p, void *block, size_t c)
 	p->free[c] = s;
 }
 
+/* Gives back the slabs whose every slot is on a free list. Slots never
+ * move between classes, so without this a script whose blocks change size
+ * over time (20,000 strings of one length, freed, then of the next length)
+ * would keep every class's peak at once: the sum, not the biggest. A
+ * slot's slab is found by address among the slabs sorted. Run
+ * when the slabs have doubled since the last time, so its walk of the free
+ * lists costs a bounded share of what was allocated meanwhile. */
+static void compact(struct lua_pool *p)
+{
+	size_t n = p->slab_bytes / LUA_POOL_SLAB, i = 0;
+	struct slab **sorted = malloc(n * sizeof *sorted);
+	if (!sorted)
+		return;   /* no room to look: the next doubling will */
+	for (struct slab *s = p->slabs; s; s = s->next) {
+		s->free_bytes = 0;
+		sorted[i++] = s;
+	}
+	qsort(sorted, n, sizeof *sorted, by_address);
+	for (size_t c = 1; c <= CLASSES; c++)
+		for (struct slot *f = p->free[c]; f; f = f->next)
+			slab_of(sorted, n, f)->free_bytes += c * LUA_POOL_ALIGN;
+	for (size_t c = 1; c <= CLASSES; c++) {
+		struct slot **link = &p->free[c];
+		while (*link) {
+			if (slab_of(sorted, n, *link)->free_bytes == LUA_POOL_SLAB - SLAB_HEAD)
+				*link = (*link)->next;   /* its slab goes */
+			else
+				link = &(*link)->next;
+		}
+	}
+	struct slab **link = &p->slabs;
+	while (*link) {
+		struct slab *s = *link;
+		if (s->free_bytes == LUA_POOL_SLAB - SLAB_HEAD) {
+			*link = s->next;
+			free(s);
+			p->slab_bytes -= LUA_POOL_SLAB;
+		} else {
+			link = &s->next;
+		}
+	}
+	free(sorted);
+}
+
 /* A new slab. What is left of the old one becomes a slot of the class that
- * fits it exactly, so nothing carved is lost. */
+ * fits it exactly, so nothing carved is lost and every slab is carved
+ * whole (what compact() counts on). */
 static int grow(struct lua_pool *p)
 {
-	struct slab *s = aligned_alloc(LUA_POOL_ALIGN, LUA_POOL_SLAB);
-	if (!s)
-		return -1;
 	size_t rest = (size_t)(p->end - p->bump);
 	if (rest >= LUA_POOL_ALIGN)
 		put(p, p->bump, rest / LUA_POOL_ALIGN);
+	p->bump = p->end = NULL;   /* its slab may go now */
+	if (p->slab_bytes >= p->compact_at) {
+		compact(p);
+		p->compact_at = 2 * p->slab_bytes > COMPACT_MIN ? 2 * p->slab_bytes : COMPACT_MIN;
+	}
+	struct slab *s = aligned_alloc(LUA_POOL_ALIGN, LUA_POOL_SLAB);
+	if (!s)
+		return -1;
 	s->next = p->slabs;
 	p->slabs = s;
 	p->slab_bytes += LUA_POOL_SLAB;

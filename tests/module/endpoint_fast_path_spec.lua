@@ -84,7 +84,7 @@ describe("endpoint methods and fields", function()
     assert.equal("table", type(methods))
     assert.equal(a.send, rawget(methods, "send"))
     assert.is_nil(rawget(methods, "fd"))
-    local fallback = getmetatable(methods).__index
+    local fallback = debug.getmetatable(methods).__index   -- the kind is hidden from getmetatable
     assert.equal(a.fd, fallback(methods, "fd"))
     assert.is_nil(fallback({}, "fd"))
     assert.is_nil(fallback(getmetatable(a), "fd"))
