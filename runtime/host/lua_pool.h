@@ -15,7 +15,8 @@
 /* Blocks up to this size come from the pool; the 496-byte message (a
  * 521-byte string object) is under it. */
 #define LUA_POOL_LIMIT 1024
-/* Every block is aligned to this (as malloc's are to max_align_t). */
+/* Every pool block is aligned to this, at least what malloc gives
+ * (max_align_t); bigger blocks are malloc's own (8 bytes on 32-bit ARM). */
 #define LUA_POOL_ALIGN 16
 #define LUA_POOL_SLAB (16 * 1024)
 

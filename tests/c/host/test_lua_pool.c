@@ -36,9 +36,11 @@ static void pfree(struct lua_pool *p, void *b, size_t n)
 	lua_pool_alloc(p, b, n, 0);
 }
 
+/* What Lua needs of every block, pool or libc: malloc's alignment. (The
+ * pool's own are LUA_POOL_ALIGN; libc's are 8 on 32-bit ARM.) */
 static int aligned(const void *b)
 {
-	return ((uintptr_t)b % LUA_POOL_ALIGN) == 0;
+	return ((uintptr_t)b % _Alignof(max_align_t)) == 0;
 }
 
 static int filled(const unsigned char *b, size_t n, unsigned char c)
