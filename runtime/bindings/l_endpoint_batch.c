@@ -20,7 +20,7 @@ static const char *on_message_label(struct lendpoint *le)
 static void handler_failed(lua_State *L, struct batch *b)
 {
 	struct lendpoint *le = b->le;
-	uint64_t now = observe_ns();
+	uint64_t now = rpmsg_now_ns();
 	if (b->in_handler)
 		observe_handled(le, b->started_ns, now, false);
 	b->in_handler = false;
@@ -44,7 +44,7 @@ void rpmsg_endpoint_call_on_message(lua_State *L, int idx, int msgh, struct batc
 		return;
 	}
 	b->in_handler = false;
-	uint64_t now = observe_ns();
+	uint64_t now = rpmsg_now_ns();
 	observe_handled(le, b->started_ns, now, true);
 	b->started_ns = le->rt->handled_ns = now;
 }
@@ -74,7 +74,7 @@ static int deliver(lua_State *L)
 		b->in_handler = true;
 		lua_call(L, 2, 0);
 		b->in_handler = false;
-		uint64_t now = observe_ns();
+		uint64_t now = rpmsg_now_ns();
 		observe_handled(le, b->started_ns, now, true);
 		b->started_ns = rt->handled_ns = now;
 		rpmsg_guard_renew(rt, now / 1000000u);

@@ -142,6 +142,12 @@ static bool has_taker(lua_State *L, int idx, struct lendpoint *le)
 	return le->has_on_message || rpmsg_endpoint_waiters(L, idx, le) > 0;
 }
 
+/* A read failed with e: the remote went (EPIPE), or the device did. */
+static void closed_by_read(lua_State *L, int idx, struct lendpoint *le, const struct rpmsg_err *e)
+{
+	rpmsg_endpoint_closed(L, idx, le, e->code == EPIPE ? endpoint_death_reason(le) : e->msg);
+}
+
 static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 {
 	lua_State *L = le->rt->L;
@@ -165,7 +171,7 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 		if (got == -EAGAIN)
 			return;
 		if (got < 0) {
-			rpmsg_endpoint_closed(L, idx, le, b.e.code == EPIPE ? endpoint_death_reason(le) : b.e.msg);
+			closed_by_read(L, idx, le, &b.e);
 			return;
 		}
 		b.left--;
@@ -179,13 +185,13 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 			rpmsg_task_resume(t, 1);
 			lua_pop(L, 1);
 			rpmsg_endpoint_update_watch(L, idx, le);
-			b.started_ns = observe_ns();
+			b.started_ns = rpmsg_now_ns();
 		} else if (!first && rpmsg_endpoint_only_on_message(le)) {
 			got = rpmsg_endpoint_deliver(L, idx, msgh, &b, n);
 			if (got == -EAGAIN)
 				return;
 			if (got < 0) {
-				rpmsg_endpoint_closed(L, idx, le, b.e.code == EPIPE ? endpoint_death_reason(le) : b.e.msg);
+				closed_by_read(L, idx, le, &b.e);
 				return;
 			}
 		} else {
@@ -193,7 +199,7 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 		}
 		first = false;
 	}
-/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
+	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {
 		if (!le->ep->is_socket)
 			rpmsg_ep_mark_dead(le->ep);

@@ -129,9 +129,7 @@ int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nre
  * watchdog deadline, from here, not from the wake-up. */
 static void stamp_end(struct rpmsg_runtime *rt)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	rt->handled_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	rt->handled_ns = rpmsg_now_ns();
 }
 
 int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,

@@ -10,8 +10,6 @@
 #include "l_endpoint.h"
 #include "l_trace.h"
 
-#include <time.h>
-
 /* ep:stats() (l_ep_stats.c). */
 int rpmsg_endpoint_stats(lua_State *L);
 
@@ -64,14 +62,7 @@ static inline void observe_reopened(struct lendpoint *le)
 		rpmsg_trace_event(le, RPMSG_TRACE_REOPEN, 0, 0, NULL);
 }
 
-static inline uint64_t observe_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* on_message, started at started_ns and ended at ended_ns (observe_ns),
+/* on_message, started at started_ns and ended at ended_ns (rpmsg_now_ns),
  * has returned: its time, and its failure if it failed. */
 static inline void observe_handled(struct lendpoint *le, uint64_t started_ns, uint64_t ended_ns, bool ok)
 {

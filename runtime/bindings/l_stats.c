@@ -37,6 +37,6 @@ int rpmsg_endpoint_stats(lua_State *L)
 
 int rpmsg_l_clock(lua_State *L)
 {
-	lua_pushnumber(L, (lua_Number)observe_ns() / 1e9);
+	lua_pushnumber(L, (lua_Number)rpmsg_now_ns() / 1e9);
 	return 1;
 }

@@ -6,6 +6,7 @@
  * C, which the handler watchdog cannot interrupt, stops the pings and
  * systemd restarts the service. Its io is weak: it keeps no loop alive. */
 #include "host_notify.h"
+#include "clock.h"
 #include "log.h"
 #include "lrpmsg_host.h"
 
@@ -180,11 +181,9 @@ void notify_reloading(void)
 {
 	if (notifier.fd < 0)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	char msg[64];
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)(rpmsg_now_ns() / 1000u));
 	notify_send(msg);
 }
 

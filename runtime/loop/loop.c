@@ -379,9 +379,7 @@ static int iterate(struct loop *loop, int timeout_ms)
 	int n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, next_timeout(loop, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;   /* a stop signal shows in loop_stopping */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	loop->woke_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	loop->woke_ns = rpmsg_now_ns();
 	loop->nevents = n;
 	dispatch_batch(loop);
 	if (!loop_stopping(loop))
