@@ -31,7 +31,7 @@ int rpmsg_push_endpoint(lua_State *L, struct rpmsg_runtime *rt, struct rpmsg_ep 
 
 static int endpoint_send(lua_State *L)
 {
-	struct lendpoint *le = endpoint_open(L, endpoint_self(L, 1));
+	struct lendpoint *le = endpoint_open(L, endpoint_self_own(L));
 	size_t len;
 	const char *msg = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len)
 						       : luaL_checklstring(L, 2, &len);

@@ -86,6 +86,20 @@ static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 	return NULL;
 }
 
+/* The endpoint at 1 for a method that may be one endpoint's own closure
+ * (its method table's hot methods, l_endpoint_state.c), which holds that
+ * endpoint's userdata as upvalue 2: when 1 is that block, it is the
+ * endpoint, and the upvalue keeps it alive, so the pointer is never stale.
+ * Anything else (another endpoint, a table, the kind's shared closure,
+ * which has no upvalue 2) takes endpoint_self's check and its errors. */
+static inline struct lendpoint *endpoint_self_own(lua_State *L)
+{
+	struct lendpoint *le = lua_touserdata(L, 1);
+	if (le && le == lua_touserdata(L, lua_upvalueindex(2)))
+		return le;
+	return endpoint_self(L, 1);
+}
+
 /* During a reload: an endpoint of the running generation, which the loading
  * script may only change through staging. */
 static inline bool endpoint_running_while_loading(const struct lendpoint *le)

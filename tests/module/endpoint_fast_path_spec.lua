@@ -92,10 +92,12 @@ describe("endpoint methods and fields", function()
     assert.is_nil(a.__gc)               -- nor are the metamethods fields
   end)
 
-  it("a method name always means the method, and one method serves every endpoint", function()
+  it("a method name always means the method, and one endpoint's method serves another", function()
     local a, b = rpmsg.pair()
     finally(function() a:close(); b:close() end)
-    assert.equal(a.send, b.send)
+    assert.is_true(b.send(a, "by b's send, on a"))   -- ep:send is each endpoint's own closure
+    assert.equal("by b's send, on a", b:recv(100, 0))
+    assert.equal(a.recv, b.recv)
     assert.error_matches(function() a.send = function() end end, "is a method")
     assert.equal("function", type(a.send))
     assert.is_true(a:send("still the method"))
