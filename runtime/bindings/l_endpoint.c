@@ -33,8 +33,11 @@ static int endpoint_send(lua_State *L)
 {
 	struct lendpoint *le = endpoint_open(L, endpoint_self_own(L));
 	size_t len;
-	const char *msg = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len)
-						       : luaL_checklstring(L, 2, &len);
+	/* luaL_checklstring's rules (a number is taken as its string) with
+	 * one call on the way that succeeds; it raises the usual error. */
+	const char *msg = lua_tolstring(L, 2, &len);
+	if (!msg)
+		msg = luaL_checklstring(L, 2, &len);
 	if (len > RPMSG_MAX_MESSAGE)
 		return luaL_error(L, "rpmsg: message is %d bytes, over the %d-byte limit "
 				  "(rpmsg.MAX_MESSAGE_SIZE); nothing was sent",
