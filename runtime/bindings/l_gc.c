@@ -11,15 +11,23 @@
 #include "lrpmsg.h"
 
 #define EARLY_KIB 4
+/* Looking costs about 60 instructions (lua_gc is a varargs call), a third
+ * of a message's own work in C: every LOOK_EVERY wake-ups is enough while
+ * they allocate less than EARLY_KIB / LOOK_EVERY each (a handler that
+ * answers a 64-byte message allocates about 100 bytes); one that
+ * allocates more takes its steps in handlers as Lua would. */
+#define LOOK_EVERY 4
 
 static void step_before_wait(void *ctx)
 {
 	struct rpmsg_runtime *rt = ctx;
+	if (++rt->gc_wakeups < LOOK_EVERY)
+		return;
+	rt->gc_wakeups = 0;
 	lua_State *L = rt->L;
 	if (rt->closed)
 		return;
-	/* Only once the heap moved by a KiB: most wake-ups allocate less, and
-	 * this stays one call for them. */
+	/* Only once the heap moved by a KiB: then a step may be near. */
 	int kib = lua_gc(L, LUA_GCCOUNT);
 	if (kib == rt->gc_kib)
 		return;

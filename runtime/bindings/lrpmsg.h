@@ -49,6 +49,7 @@ struct rpmsg_runtime {
 	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
 	uint64_t handled_ns;              /* when the last guarded call returned (l_endpoint_batch.c, l_guard.c) */
 	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
+	unsigned gc_wakeups;              /* wake-ups since l_gc.c last looked at the heap */
 };
 
 /* The recovery's state, at the runtime's birth: a userdata pushed on L. */
