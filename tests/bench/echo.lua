@@ -7,14 +7,15 @@
 -- and under a stock interpreter with build/rpmsg.so (lua5.4 ... , with
 -- LUA_CPATH pointing at build/): rpmsg.run() returns at once under the host.
 -- The loop ends when the driver closes its ends (every endpoint "remote gone").
--- BENCH_LUA_GC=generational (or stop): an experiment on the collector's share
--- of the latency tail (tests/bench/run reports generational next to the
--- default; stopped, the heap grows and page faults blur the picture).
+-- BENCH_LUA_GC=incremental, generational or stop: an experiment on the
+-- collector's share of the latency tail (tests/bench/run reports the host's
+-- default, generational, next to incremental; stopped, the heap grows and
+-- page faults blur the picture).
 local rpmsg = require "rpmsg"
 
 local gc = os.getenv("BENCH_LUA_GC")
-if gc == "generational" then
-  collectgarbage("generational")
+if gc == "generational" or gc == "incremental" then
+  collectgarbage(gc)
 elseif gc == "stop" then
   collectgarbage("stop")
 end
