@@ -15,29 +15,37 @@
 #define EARLY_KIB 4
 /* Looking costs about 60 instructions (lua_gc is a varargs call), a third
  * of a message's own work in C: every LOOK_EVERY wake-ups is enough while
- * they allocate less than EARLY_KIB / LOOK_EVERY each (a handler that
+ * they allocate less than EARLY_KIB / 2 / LOOK_EVERY each (a handler that
  * answers a 64-byte message allocates about 100 bytes); one that
  * allocates more takes its steps in handlers as Lua would. */
 #define LOOK_EVERY 4
 
-static void step_before_wait(void *ctx)
+/* Out of line, so that the wake-ups that do not look pay no stack frame. */
+static __attribute__((noinline)) void look_at_heap(struct rpmsg_runtime *rt)
 {
-	struct rpmsg_runtime *rt = ctx;
-	if (++rt->gc_wakeups < LOOK_EVERY)
-		return;
 	rt->gc_wakeups = 0;
 	lua_State *L = rt->L;
 	if (rt->closed)
 		return;
-	/* Only once the heap moved by a KiB: then a step may be near. */
 	int kib = lua_gc(L, LUA_GCCOUNT);
-	if (kib == rt->gc_kib)
+	if (kib < rt->gc_kib)
+		rt->gc_kib = kib;   /* collected since: the next step is far */
+	/* A try that took no step showed the next one more than EARLY_KIB
+	 * away, so trying again after half of that still finds it early. */
+	if (kib - rt->gc_kib < EARLY_KIB / 2)
 		return;
 	rt->gc_kib = kib;
 	if (!lua_gc(L, LUA_GCISRUNNING))
 		return;   /* collectgarbage("stop") is the script's to undo */
 	lua_gc(L, LUA_GCSTEP, EARLY_KIB);
 	lua_gc(L, LUA_GCSTEP, -EARLY_KIB);
+}
+
+static void step_before_wait(void *ctx)
+{
+	struct rpmsg_runtime *rt = ctx;
+	if (++rt->gc_wakeups >= LOOK_EVERY)
+		look_at_heap(rt);
 }
 
 /* Under the host, the state runs Lua's generational collector, as lua.c
