@@ -83,6 +83,16 @@ local function name_of(v)
   for name, fn in pairs(M.functions()) do
     if fn == v then return name end
   end
+  -- An endpoint's own method (ep.send), a closure that holds its endpoint
+  -- as upvalue 2: named by its key in that endpoint's method table.
+  if type(v) == "function" then
+    local _, ep = debug.getupvalue(v, 2)
+    if M.is_a(ep, "rpmsg.endpoint") then
+      for k, f in pairs(debug.getmetatable(ep).__index) do
+        if f == v and type(k) == "string" then return "ep:" .. k end
+      end
+    end
+  end
   for short, type_name in pairs(M.objects) do
     if M.is_a(v, type_name) then return short end
   end

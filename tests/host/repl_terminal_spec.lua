@@ -45,7 +45,7 @@ describe("the terminal REPL, as a person sees it", function()
   it("completes with Tab: ep:sen gives ep:send(, ep:se lists two, ep.na gives ep.name", function()
     term = open_terminal(q(helper.bin) .. " -i", state_dir())
     term:wait_for("\n>$")
-    term:keys("ep = rpmsg.pair()", "Enter")
+    term:keys("ep, peer = rpmsg.pair()", "Enter")   -- the peer kept: a collected one closes ep
     term:wait_for("\n>$")
     term:keys("ep:se", "Tab", "Tab")
     term:wait_for("ep:send(     ep:set_flow(", true)
