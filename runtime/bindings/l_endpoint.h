@@ -89,7 +89,9 @@ static inline struct lendpoint *endpoint_self(lua_State *L, int idx)
 /* The endpoint at 1 for a method that may be one endpoint's own closure
  * (its method table's hot methods, l_endpoint_state.c), which holds that
  * endpoint's userdata as upvalue 2: when 1 is that block, it is the
- * endpoint, and the upvalue keeps it alive, so the pointer is never stale.
+ * endpoint, and the upvalue keeps it alive, so the pointer is never stale
+ * (a light userdata of that address, such as the anchor table's key, which
+ * only the debug library reaches, names the same live endpoint).
  * Anything else (another endpoint, a table, the kind's shared closure,
  * which has no upvalue 2) takes endpoint_self's check and its errors. */
 static inline struct lendpoint *endpoint_self_own(lua_State *L)

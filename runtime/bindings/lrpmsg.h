@@ -46,7 +46,7 @@ struct rpmsg_runtime {
 	struct rpmsg_guard *guard;        /* the watchdog (l_guard.h) */
 	struct rpmsg_recovery *recovery;  /* endpoints whose remote went (l_endpoint_loop.c) */
 	struct rpmsg_generations *gens;   /* the host's (l_generation.c); NULL in a stock lua5.4 */
-	int gc_kib;                       /* heap size (KiB) when l_gc.c last looked */
+	int gc_kib;                       /* heap size (KiB) at l_gc.c's last try (or lower since) */
 	uint64_t handled_ns;              /* when the last guarded call returned (l_endpoint_batch.c, l_guard.c) */
 	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
 	unsigned gc_wakeups;              /* wake-ups since l_gc.c last looked at the heap */
