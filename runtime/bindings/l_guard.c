@@ -70,21 +70,34 @@ static void guard_leave(struct rpmsg_guard *g)
 	g->running = NULL;
 }
 
-void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms)
+bool rpmsg_guard_enter_call(struct rpmsg_runtime *rt, lua_State *L, const char *what, uint64_t now_ms)
+{
+	return guard_enter(rt->guard, L, what, now_ms);
+}
+
+void rpmsg_guard_leave_call(struct rpmsg_runtime *rt)
+{
+	guard_leave(rt->guard);
+}
+
+void rpmsg_guard_mark(const struct rpmsg_runtime *rt, struct rpmsg_guard_mark *m)
+{
+	m->depth = rt->guard->depth;
+	m->chain_len = rt->guard->chain_len;
+}
+
+/* What guard_leave would have done for each call the error unwound, in
+ * the same order: depth first, then the chain (unhooked while a trip is
+ * still marked), then the trip forgotten at the outermost level. */
+void rpmsg_guard_unwind(struct rpmsg_runtime *rt, const struct rpmsg_guard_mark *m)
 {
 	struct rpmsg_guard *g = rt->guard;
-	if (g->depth != 1)
-		return;   /* inside another guarded call: its deadline rules */
-	if (g->has_timer)
-		g->deadline = (int)((uint32_t)now_ms + (uint32_t)g->handler_timeout_ms);
-	if (g->tripped) {   /* the deadline first: the signal handler then finds no overrun */
-		/* A Ctrl-C between two handlers is one that came while nothing
-		 * ran, as it would have between two calls: the prompt's. */
-		if (g->tripped == TRIP_INTERRUPT)
-			g->idle_interrupt = 1;
+	g->depth = m->depth;
+	while (g->chain_len > m->chain_len)
+		rpmsg_guard_chain_pop(g);
+	if (m->depth == 0) {
 		g->tripped = TRIP_NONE;
-		for (int i = 0; i < g->chain_len; i++)
-			lua_sethook(g->chain[i], NULL, 0, 0);
+		g->running = NULL;
 	}
 }
 
@@ -94,7 +107,7 @@ static int refuse_deep_nesting(lua_State *L)
 	return LUA_ERRRUN;
 }
 
-static int message_handler(lua_State *L)
+int rpmsg_message_handler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 	if (!msg) {
@@ -105,11 +118,6 @@ static int message_handler(lua_State *L)
 	}
 	luaL_traceback(L, L, msg, 1);
 	return 1;
-}
-
-void rpmsg_push_message_handler(lua_State *L)
-{
-	lua_pushcfunction(L, message_handler);
 }
 
 int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
@@ -143,7 +151,7 @@ int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresul
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
 {
 	int base = lua_gettop(L) - nargs;
-	lua_pushcfunction(L, message_handler);
+	lua_pushcfunction(L, rpmsg_message_handler);
 	lua_insert(L, base);
 	int status = rpmsg_pcall_at(rt, L, nargs, nresults, base, what);
 	lua_remove(L, base);

@@ -56,6 +56,15 @@ void loop_free(struct loop *loop);
  * once when called from inside a callback of the same loop (it is not
  * re-entrant: a nested run would take over the batch being dispatched). */
 int loop_run(struct loop *loop);
+/* A callback may also leave without returning (longjmp: the bindings run
+ * the loop inside one Lua protected call, and a Lua handler's error unwinds
+ * to it). The run is then still on: loop_resume goes on with the events of
+ * that wake-up from the callback's own (again: it is called once more for
+ * it, if its io is still active) or from the next one, then runs as
+ * loop_run does (it is loop_run when no run is on); loop_abandon ends the
+ * run instead. */
+int loop_resume(struct loop *loop, bool again);
+void loop_abandon(struct loop *loop);
 /* The run ends after the callback that asked: the rest of the batch and the
  * due timers wait for the next loop_run. */
 void loop_stop(struct loop *loop);
