@@ -182,10 +182,12 @@ struct batch {
 	char buf[RPMSG_MAX_MESSAGE];
 };
 
-/* on_message(msg, ep) for the n bytes in b->buf, with lua_call: the loop's
- * protected call (l_loop_call.c) or a protected call per wake-up below
- * catches its error, whose report rt->running_batch leads to. */
-void rpmsg_endpoint_call_on_message(lua_State *L, int idx, struct batch *b, size_t n);
+/* on_message(msg, ep) for the n bytes in b->buf, then for each further
+ * message while only on_message takes them and b->left allows, each with
+ * lua_call: the loop's protected call (l_loop_call.c), or one per wake-up
+ * below, catches an error, whose report rt->running_batch leads to.
+ * Returns 0, or what rpmsg_ep_recv returned (b->e says why). */
+ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n);
 /* The handler running for b failed with trace: its time, its count, its
  * report (at the error site, or before anything was allocated since). */
 void rpmsg_endpoint_handler_failed(lua_State *L, struct batch *b, const char *trace);

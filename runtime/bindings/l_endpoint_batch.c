@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* on_message's call for each message of a wake-up: lua_call, no protected
- * call of its own (the loop's catches its error, l_loop_call.c), each
- * handler entered into the guard with a watchdog deadline of its own, its
- * time, and on error its report, made from the record of the running
- * handler where the error is raised. */
+/* on_message's calls for a wake-up's messages: lua_call, no protected call
+ * of their own (the loop's catches an error, l_loop_call.c). One guarded
+ * call runs on_message for each message while only on_message takes them,
+ * each handler with a watchdog deadline of its own (rpmsg_guard_renew), its
+ * time, and on error its report, made where the error is raised from the
+ * record of the running handler (rt->running_batch). */
+#include "l_guard.h"
 #include "l_observe.h"
 
 #include <stdio.h>
@@ -30,24 +32,44 @@ void rpmsg_endpoint_handler_failed(lua_State *L, struct batch *b, const char *tr
 	rpmsg_report_error(le->rt, on_message_label(le), trace);
 }
 
-void rpmsg_endpoint_call_on_message(lua_State *L, int idx, struct batch *b, size_t n)
+/* The fast path's condition: on_message is all that takes messages. */
+static bool only_on_message(const struct lendpoint *le)
+{
+	return le->ep && le->has_on_message && !le->waiting && (le->io.events & LOOP_IN);
+}
+
+ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n)
 {
 	struct lendpoint *le = b->le;
 	struct rpmsg_runtime *rt = le->rt;
-	rt->running_batch = b;   /* from here an error is this message's */
-	lua_getiuservalue(L, idx, ON_MESSAGE);
-	lua_pushlstring(L, b->buf, n);
-	lua_pushvalue(L, idx);
-	if (!rpmsg_guard_enter_call(rt, L, on_message_label(le), b->started_ns / 1000000u)) {
-		lua_pop(L, 3);
+	struct rpmsg_guard *g = rt->guard;
+	rt->running_batch = b;   /* from here an error is the message's in b->buf */
+	if (!rpmsg_guard_enter(g, L, on_message_label(le), g->has_timer ? b->started_ns / 1000000u : 0)) {
 		rt->running_batch = NULL;
 		rpmsg_endpoint_handler_failed(L, b, "calls and coroutines nested too deeply for the watchdog");
-		return;
+		return 0;
 	}
-	lua_call(L, 2, 0);
+	ssize_t got = 0;
+	for (;;) {
+		lua_getiuservalue(L, idx, ON_MESSAGE);
+		lua_pushlstring(L, b->buf, n);
+		lua_pushvalue(L, idx);
+		lua_call(L, 2, 0);
+		uint64_t now = rpmsg_now_ns();
+		observe_handled(le, b->started_ns, now, true);
+		b->started_ns = rt->handled_ns = now;
+		if (b->left == 0 || !only_on_message(le) || loop_stopping(rt->loop))
+			break;
+		got = rpmsg_ep_recv(le->ep, b->buf, sizeof b->buf, &b->e);
+		if (got < 0)
+			break;
+		b->left--;
+		n = endpoint_kept_length(le, got, sizeof b->buf);
+		rt->messages_in++;
+		observe_received(le, b->buf, n);
+		rpmsg_guard_renew(g, now / 1000000u);
+	}
 	rt->running_batch = NULL;
-	rpmsg_guard_leave_call(rt);
-	uint64_t now = rpmsg_now_ns();
-	observe_handled(le, b->started_ns, now, true);
-	b->started_ns = rt->handled_ns = now;
+	rpmsg_guard_leave(g);
+	return got < 0 ? got : 0;
 }

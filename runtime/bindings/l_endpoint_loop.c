@@ -194,7 +194,13 @@ static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 			rpmsg_endpoint_update_watch(L, idx, le);
 			b.started_ns = rpmsg_now_ns();
 		} else {
-			rpmsg_endpoint_call_on_message(L, idx, &b, n);
+			got = rpmsg_endpoint_deliver(L, idx, &b, n);
+			if (got == -EAGAIN)
+				return;
+			if (got < 0) {
+				closed_by_read(L, idx, le, &b.e);
+				return;
+			}
 		}
 	}
 	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */

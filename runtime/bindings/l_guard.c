@@ -35,49 +35,15 @@ void rpmsg_guard_chain_left(struct rpmsg_guard *g, lua_State *L)
 
 /* ---- guarded calls ---------------------------------------------------- */
 
-/* Only the outermost call sets the deadline: nested calls share it. The
- * deadline is written before depth says a call runs, and the timer armed
- * after: the handler either sees no call, or the call with its deadline. */
-static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what, uint64_t now_ms)
+void rpmsg_guard_forget_trip(struct rpmsg_guard *g)
 {
-	if (!rpmsg_guard_chain_push(g, L))
-		return false;
-	if (g->depth > 0) {
-		g->depth = g->depth + 1;
-		return true;
-	}
-	g->running = what;   /* lives as long as the call: copying it costs every message */
-	if (g->has_timer)
-		g->deadline = (int)((uint32_t)(now_ms ? now_ms : rpmsg_now_ms()) + (uint32_t)g->handler_timeout_ms);
-	g->depth = 1;
-	/* A steady stream of calls costs one timer syscall per timeout, not
-	 * one per call: an armed timer re-arms itself for the newer call. */
-	if (g->has_timer && !g->timer_armed)
-		rpmsg_watchdog_arm(g, g->handler_timeout_ms);
-	return true;
-}
-
-static void guard_leave(struct rpmsg_guard *g)
-{
-	if (g->depth > 1) {
-		g->depth = g->depth - 1;
-		rpmsg_guard_chain_pop(g);
-		return;
-	}
-	g->depth = 0;   /* first: from here the handler leaves us alone */
-	rpmsg_guard_chain_pop(g);
+	/* A Ctrl-C between two handlers is one that came while nothing ran,
+	 * as it would have between two calls: the prompt's. */
+	if (g->tripped == TRIP_INTERRUPT)
+		g->idle_interrupt = 1;
 	g->tripped = TRIP_NONE;
-	g->running = NULL;
-}
-
-bool rpmsg_guard_enter_call(struct rpmsg_runtime *rt, lua_State *L, const char *what, uint64_t now_ms)
-{
-	return guard_enter(rt->guard, L, what, now_ms);
-}
-
-void rpmsg_guard_leave_call(struct rpmsg_runtime *rt)
-{
-	guard_leave(rt->guard);
+	for (int i = 0; i < g->chain_len; i++)
+		lua_sethook(g->chain[i], NULL, 0, 0);
 }
 
 void rpmsg_guard_mark(const struct rpmsg_runtime *rt, struct rpmsg_guard_mark *m)
@@ -123,12 +89,12 @@ int rpmsg_message_handler(lua_State *L)
 int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		      const char *what, uint64_t now_ms)
 {
-	if (!guard_enter(rt->guard, L, what, now_ms)) {
+	if (!rpmsg_guard_enter(rt->guard, L, what, now_ms)) {
 		lua_pop(L, nargs + 1);
 		return refuse_deep_nesting(L);
 	}
 	int status = lua_pcall(L, nargs, nresults, msgh);
-	guard_leave(rt->guard);
+	rpmsg_guard_leave(rt->guard);
 	return status;
 }
 
@@ -162,9 +128,9 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 {
 	int nres = 0;
 	int status;
-	if (guard_enter(rt->guard, co, what, 0)) {
+	if (rpmsg_guard_enter(rt->guard, co, what, 0)) {
 		status = lua_resume(co, rt->L, nargs, &nres);
-		guard_leave(rt->guard);
+		rpmsg_guard_leave(rt->guard);
 		stamp_end(rt);
 	} else {
 		lua_pop(co, nargs);

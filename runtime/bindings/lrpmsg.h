@@ -154,12 +154,10 @@ int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nre
 /* The traceback handler: any error value to a string with its traceback. */
 int rpmsg_message_handler(lua_State *L);
 /* A call made with lua_call under a protected call further down (the
- * loop's: l_loop_call.c) entered into the guard as rpmsg_pcall_since would:
- * false (nothing entered) when nested too deeply. Leave it when it returns;
- * when its error unwinds it, rpmsg_guard_unwind back to a mark taken
- * before does what the leaves would have done. */
-bool rpmsg_guard_enter_call(struct rpmsg_runtime *rt, lua_State *L, const char *what, uint64_t now_ms);
-void rpmsg_guard_leave_call(struct rpmsg_runtime *rt);
+ * loop's: l_loop_call.c) is entered into the guard as rpmsg_pcall_since
+ * would (rpmsg_guard_enter in l_guard.h). When its error unwinds it,
+ * rpmsg_guard_unwind back to a mark taken before does what the leaves
+ * would have done. */
 struct rpmsg_guard_mark {
 	int depth, chain_len;
 };
