@@ -46,6 +46,7 @@ struct lendpoint {
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
 	struct rpmsg_ep_stats stats;  /* ep:stats(), l_observe.h */
+	unsigned lone_wakeups;        /* wake-ups in a row that found one message (l_endpoint_loop.c) */
 };
 
 enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
