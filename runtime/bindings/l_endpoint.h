@@ -189,9 +189,11 @@ struct batch {
  * below, catches an error, whose report rt->running_batch leads to.
  * Returns 0, or what rpmsg_ep_recv returned (b->e says why). */
 ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n);
-/* The handler running for b failed with trace: its time, its count, its
- * report (at the error site, or before anything was allocated since). */
-void rpmsg_endpoint_handler_failed(lua_State *L, struct batch *b, const char *trace);
+/* The handler of le that started at started_ns failed with trace: its
+ * time, its count, its report (at the error site, or after the unwinding
+ * before anything was allocated); the wake-up goes on with `left` more of
+ * its messages. */
+void rpmsg_endpoint_handler_failed(struct lendpoint *le, uint64_t started_ns, int left, const char *trace);
 
 /* ---- l_endpoint_loop.c */
 /* The tasks still waiting in its ep:receive (others are dropped). */

@@ -18,17 +18,15 @@ static const char *on_message_label(struct lendpoint *le)
 	return le->on_message_label;
 }
 
-void rpmsg_endpoint_handler_failed(lua_State *L, struct batch *b, const char *trace)
+void rpmsg_endpoint_handler_failed(struct lendpoint *le, uint64_t started_ns, int left, const char *trace)
 {
-	(void)L;
-	struct lendpoint *le = b->le;
 	uint64_t now = rpmsg_now_ns();
-	observe_handled(le, b->started_ns, now, false);
-	b->started_ns = le->rt->handled_ns = now;
+	observe_handled(le, started_ns, now, false);
+	le->rt->handled_ns = now;
 	le->rt->handler_errors++;
 	/* The rest of the wake-up's messages go on: dispatch() takes them up. */
 	le->rt->resume_le = le;
-	le->rt->resume_left = b->left;
+	le->rt->resume_left = left;
 	rpmsg_report_error(le->rt, on_message_label(le), trace);
 }
 
@@ -43,12 +41,13 @@ ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n)
 	struct lendpoint *le = b->le;
 	struct rpmsg_runtime *rt = le->rt;
 	struct rpmsg_guard *g = rt->guard;
-	rt->running_batch = b;   /* from here an error is the message's in b->buf */
 	if (!rpmsg_guard_enter(g, L, on_message_label(le), g->has_timer ? b->started_ns / 1000000u : 0)) {
-		rt->running_batch = NULL;
-		rpmsg_endpoint_handler_failed(L, b, "calls and coroutines nested too deeply for the watchdog");
+		rpmsg_endpoint_handler_failed(le, b->started_ns, b->left,
+					      "calls and coroutines nested too deeply for the watchdog");
 		return 0;
 	}
+	rt->running_batch = b;   /* from here an error is the message's in b->buf */
+	rt->running_le = le;
 	ssize_t got = 0;
 	for (;;) {
 		lua_getiuservalue(L, idx, ON_MESSAGE);

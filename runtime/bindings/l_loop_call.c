@@ -20,23 +20,26 @@ static int loop_message_handler(lua_State *L)
 	struct batch *b = rt->running_batch;
 	if (b) {
 		rt->running_batch = NULL;
-		rpmsg_endpoint_handler_failed(L, b, lua_tostring(L, -1));
-		rt->handler_failed = true;
+		rt->handler_failed = true;   /* first: a report that fails still resumes */
+		rpmsg_endpoint_handler_failed(b->le, b->started_ns, b->left, lua_tostring(L, -1));
 	}
 	return 1;
 }
 
 /* After lua_pcall failed: true if it was a handler's error, reported now
- * (a memory error or an error in the message handler never ran it). The
- * guard is set back either way; the error value stays on top. */
+ * if the message handler never ran (a memory error, an error in the
+ * message handler). The batch was on the C stack that was unwound: only its
+ * endpoint, alive while nothing is allocated, is known; its next messages
+ * wait for the next wake-up. The guard is set back either way; the error
+ * value stays on top. */
 static bool handler_error_reported(struct rpmsg_runtime *rt, lua_State *L, const struct rpmsg_guard_mark *m)
 {
 	rpmsg_guard_unwind(rt, m);
-	struct batch *b = rt->running_batch;
-	if (b) {   /* nothing allocated since the error: the endpoint is alive */
+	if (rt->running_batch) {
 		rt->running_batch = NULL;
 		const char *msg = lua_tostring(L, -1);
-		rpmsg_endpoint_handler_failed(L, b, msg ? msg : "(error object is not a string)");
+		rpmsg_endpoint_handler_failed(rt->running_le, rt->handled_ns, 0,
+					      msg ? msg : "(error object is not a string)");
 		return true;
 	}
 	bool failed = rt->handler_failed;

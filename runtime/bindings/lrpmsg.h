@@ -54,7 +54,8 @@ struct rpmsg_runtime {
 	/* The loop's protected call (l_loop_call.c). */
 	bool loop_protected;              /* rt->L runs the loop inside it: on_message needs no pcall */
 	bool handler_failed;              /* its message handler reported a handler's error */
-	struct batch *running_batch;      /* the on_message running now (l_endpoint_batch.c) */
+	struct batch *running_batch;      /* the on_message running now (l_endpoint_batch.c), on the */
+	struct lendpoint *running_le;     /* C stack: after the unwinding only its endpoint is left */
 	struct lendpoint *resume_le;      /* its endpoint after it failed: the wake-up goes on */
 	int resume_left;                  /* with this many messages left to it */
 };
