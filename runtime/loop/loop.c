@@ -19,8 +19,9 @@
 #define MAX_EVENTS 64
 
 struct loop {
+	struct loop_head head;   /* first: loop_stopping() reads it through a cast */
 	int epfd;
-	bool stop;
+	bool stop;               /* loop_stop() was called */
 	bool running;     /* inside loop_run: refuses a nested one */
 	int strong_ios;   /* active ios that keep loop_run going */
 	struct timer_heap timers;
@@ -90,16 +91,16 @@ void loop_free(struct loop *loop)
 	free(loop);
 }
 
-void loop_stop(struct loop *loop) { loop->stop = true; }
+void loop_stop(struct loop *loop)
+{
+	loop->stop = true;
+	loop->head.stopping = 1;
+}
 
 int loop_stop_signal_pending(void) { return stop_signal; }
 
 uint64_t loop_woke_ns(const struct loop *loop) { return loop->woke_ns; }
 
-bool loop_stopping(const struct loop *loop)
-{
-	return loop->stop || (stop_signal && loop == stop_owner);
-}
 
 void loop_set_before_wait(struct loop *loop, loop_prepare_fn fn, void *ctx)
 {
@@ -234,6 +235,7 @@ static void on_stop_signal(int signo)
 {
 	int saved_errno = errno;
 	stop_signal = signo;
+	stop_owner->head.stopping = 1;   /* set before any handler is installed */
 	uint64_t one = 1;
 	ssize_t r = write(stop_wake_fd, &one, sizeof one);   /* full counter: already awake */
 	(void)r;
@@ -308,6 +310,7 @@ int loop_restore_stop_signals(struct loop *loop)
 	/* No handler is left that could write to it. */
 	int signo = stop_signal;
 	stop_signal = 0;
+	loop->head.stopping = loop->stop;
 	stop_owner = NULL;
 	stop_wake_fd = -1;
 	drain_wakeup(&loop->wake_io, LOOP_IN);
@@ -424,6 +427,9 @@ int loop_run(struct loop *loop)
 		return -EBUSY;
 	loop->running = true;
 	loop->stop = false;
+	loop->head.stopping = 0;
+	if (stop_signal && loop == stop_owner)   /* one came before the run: it still stops it */
+		loop->head.stopping = 1;
 	return run_iterations(loop);
 }
 

@@ -7,6 +7,7 @@
 #ifndef RPMSG_LOOP_H
 #define RPMSG_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -68,9 +69,17 @@ void loop_abandon(struct loop *loop);
 /* The run ends after the callback that asked: the rest of the batch and the
  * due timers wait for the next loop_run. */
 void loop_stop(struct loop *loop);
+/* The one field of the loop that its callers read on every message, first
+ * in struct loop: loop_stopping() is a load, not a call. */
+struct loop_head {
+	volatile sig_atomic_t stopping;   /* loop_stop(), or a stop signal for this loop */
+};
 /* True after loop_stop() or once a stop signal arrived: long dispatchers
  * check it between items. */
-bool loop_stopping(const struct loop *loop);
+static inline bool loop_stopping(const struct loop *loop)
+{
+	return ((const struct loop_head *)(const void *)loop)->stopping != 0;
+}
 
 /* CLOCK_MONOTONIC (ns) when the loop last woke with events: the callbacks
  * of one wake-up can start from it instead of reading the clock again. */
