@@ -46,6 +46,7 @@ struct lendpoint {
 	bool down;                    /* the remote went; waiting for it */
 	struct endpoint_decl decl;
 	struct rpmsg_ep_stats stats;  /* ep:stats(), l_observe.h */
+	unsigned lone_wakeups;        /* wake-ups in a row that found one message (l_endpoint_loop.c) */
 };
 
 enum { STAGED_CLOSE = 1, STAGED_DESTROY = 2 };
@@ -188,28 +189,27 @@ size_t rpmsg_endpoint_last_flush(struct lendpoint *le, struct rpmsg_err *e);
 int rpmsg_endpoint_enqueue(struct lendpoint *le, const char *msg, size_t len, struct rpmsg_err *e);
 
 /* ---- l_endpoint_batch.c */
-/* One wake-up's messages for an endpoint: what dispatch() and the
- * protected function deliver() share. */
+/* One wake-up's messages for an endpoint, on dispatch()'s stack; the
+ * record of the running on_message (rt->running_batch) points here. */
 struct batch {
 	struct lendpoint *le;
 	int left;                     /* messages this wake-up may still take */
 	uint64_t started_ns;          /* when the running (or next) handler started */
-	bool in_handler;              /* an error now is on_message's */
-	size_t pending;               /* the length of the message in buf, for deliver() */
-	ssize_t got;                  /* why deliver() returned: 0, or rpmsg_ep_recv's -errno */
 	struct rpmsg_err e;
 	char buf[RPMSG_MAX_MESSAGE];
 };
 
-/* The fast path's condition: on_message is all that takes messages. */
-bool rpmsg_endpoint_only_on_message(const struct lendpoint *le);
-/* on_message(msg, ep) for the n bytes in b->buf, under a protected call of
- * its own with the traceback handler at msgh: an error is reported. */
-void rpmsg_endpoint_call_on_message(lua_State *L, int idx, int msgh, struct batch *b, size_t n);
-/* The same, then the further messages while only on_message takes them and
- * b->left allows, under one protected call (an error ends it early: call
- * again). Returns 0 or what rpmsg_ep_recv returned (b->e says why). */
-ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, int msgh, struct batch *b, size_t n);
+/* on_message(msg, ep) for the n bytes in b->buf, then for each further
+ * message while only on_message takes them and b->left allows, each with
+ * lua_call: the loop's protected call (l_loop_call.c), or one per wake-up
+ * below, catches an error, whose report rt->running_batch leads to.
+ * Returns 0, or what rpmsg_ep_recv returned (b->e says why). */
+ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n);
+/* The handler of le that started at started_ns failed with trace: its
+ * time, its count, its report (at the error site, or after the unwinding
+ * before anything was allocated); the wake-up goes on with `left` more of
+ * its messages. */
+void rpmsg_endpoint_handler_failed(struct lendpoint *le, uint64_t started_ns, int left, const char *trace);
 
 /* ---- l_endpoint_loop.c */
 /* The tasks still waiting in its ep:receive (others are dropped). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define DISPATCH_BATCH 64       /* messages per wakeup, so one busy endpoint cannot starve others */
+#define PROBE_EVERY 16          /* a lone reader tries a whole batch every this many wake-ups */
 
 #define FROM_IO(p) ((struct lendpoint *)((char *)(p) - offsetof(struct lendpoint, io)))
 
@@ -148,18 +149,48 @@ static void closed_by_read(lua_State *L, int idx, struct lendpoint *le, const st
 	rpmsg_endpoint_closed(L, idx, le, e->code == EPIPE ? endpoint_death_reason(le) : e->msg);
 }
 
-static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
+/* How many messages a wake-up reads. Reading until EAGAIN costs one read
+ * more than there are messages: with one message per wake-up (a request
+ * and its answer at a time) that is a second system call per message. So
+ * an endpoint whose wake-ups found one message each reads only one, and
+ * every PROBE_EVERY wake-ups reads on: a wake-up that finds more goes back
+ * to reading whole batches. Either way epoll, level-triggered, reports what
+ * is left at once, and a dead endpoint's read fails at the next wake-up. */
+static int wakeup_limit(const struct lendpoint *le)
+{
+	return le->lone_wakeups % PROBE_EVERY ? 1 : DISPATCH_BATCH;
+}
+
+/* After a wake-up that read `read` messages: eagain if the last read found
+ * the queue empty. */
+static void note_wakeup(struct lendpoint *le, int read, bool eagain)
+{
+	if (read >= 2)
+		le->lone_wakeups = 0;
+	else if (read == 1 || eagain)
+		le->lone_wakeups++;
+}
+
+/* The messages of one wake-up, up to wakeup_limit(): each to the first
+ * waiting task or to on_message. A handler's error leaves by longjmp to the
+ * protected call below (l_loop_call.c), which calls us again for the same
+ * wake-up: rt->resume_le then says how many messages are left to it. */
+static void dispatch(struct lendpoint *le, int idx, uint32_t events)
 {
 	lua_State *L = le->rt->L;
 	struct batch b;
 	b.le = le;
-	b.left = DISPATCH_BATCH;
+	b.left = wakeup_limit(le);
+	if (__builtin_expect(le->rt->resume_le != NULL, 0)) {
+		if (le->rt->resume_le == le)
+			b.left = le->rt->resume_left;
+		le->rt->resume_le = NULL;
+	}
+	int limit = b.left;
 	/* The first handler starts from the wake-up, or from the end of the
 	 * last handler of this wake-up: no clock read of its own. */
 	uint64_t woke = loop_woke_ns(le->rt->loop);
 	b.started_ns = woke > le->rt->handled_ns ? woke : le->rt->handled_ns;
-	b.in_handler = false;
-	bool first = true;
 	while (b.left > 0 && le->ep && !loop_stopping(le->rt->loop)) {
 		if (!(le->io.events & LOOP_IN))
 			break;  /* on_message went away: leave messages queued */
@@ -168,8 +199,10 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 			break;
 		}
 		ssize_t got = rpmsg_ep_recv(le->ep, b.buf, sizeof b.buf, &b.e);
-		if (got == -EAGAIN)
+		if (got == -EAGAIN) {
+			note_wakeup(le, limit - b.left, true);
 			return;
+		}
 		if (got < 0) {
 			closed_by_read(L, idx, le, &b.e);
 			return;
@@ -186,19 +219,19 @@ static void dispatch(struct lendpoint *le, int idx, int msgh, uint32_t events)
 			lua_pop(L, 1);
 			rpmsg_endpoint_update_watch(L, idx, le);
 			b.started_ns = rpmsg_now_ns();
-		} else if (!first && rpmsg_endpoint_only_on_message(le)) {
-			got = rpmsg_endpoint_deliver(L, idx, msgh, &b, n);
-			if (got == -EAGAIN)
+		} else {
+			got = rpmsg_endpoint_deliver(L, idx, &b, n);
+			if (got == -EAGAIN) {
+				note_wakeup(le, limit - b.left, true);
 				return;
+			}
 			if (got < 0) {
 				closed_by_read(L, idx, le, &b.e);
 				return;
 			}
-		} else {
-			rpmsg_endpoint_call_on_message(L, idx, msgh, &b, n);
 		}
-		first = false;
 	}
+	note_wakeup(le, limit - b.left, false);
 	/* With no on_message nothing is read, so closure shows only as ERR/HUP. */
 	if (le->ep && !(le->io.events & LOOP_IN) && (events & (LOOP_ERR | LOOP_HUP))) {
 		if (!le->ep->is_socket)
@@ -221,19 +254,41 @@ static void flow_changed(struct lendpoint *le, int idx)
 	call_handler(L, idx, le, "on_flow", 1);
 }
 
-static void on_io(struct loop_io *io, uint32_t events)
+/* One wake-up of the endpoint's fd. */
+static void endpoint_turn(struct lendpoint *le, uint32_t events)
 {
-	struct lendpoint *le = FROM_IO(io);
 	lua_State *L = le->rt->L;
 	/* On the stack for the whole dispatch: a handler may let go of it.
 	 * Watched means anchored, so its reference is there. */
 	lua_rawgeti(L, LUA_REGISTRYINDEX, le->self_ref);
 	int idx = lua_gettop(L);
-	if ((events & LOOP_PRI) && le->ep && !le->ep->dead)
+	bool again = le->rt->resume_le == le;   /* after a handler's error: the flow was told */
+	if ((events & LOOP_PRI) && le->ep && !le->ep->dead && !again)
 		flow_changed(le, idx);
-	rpmsg_push_message_handler(L);
-	dispatch(le, idx, idx + 1, events);
+	dispatch(le, idx, events);
 	lua_settop(L, idx - 1);
+}
+
+struct turn {
+	struct lendpoint *le;
+	uint32_t events;
+};
+
+static void protected_turn(void *ud)
+{
+	struct turn *t = ud;
+	endpoint_turn(t->le, t->events);
+}
+
+static void on_io(struct loop_io *io, uint32_t events)
+{
+	struct lendpoint *le = FROM_IO(io);
+	if (le->rt->loop_protected) {   /* the loop runs inside a protected call of rt->L */
+		endpoint_turn(le, events);
+		return;
+	}
+	struct turn t = { le, events };
+	rpmsg_protected_dispatch(le->rt, protected_turn, &t);
 }
 
 /* Starts or adjusts the watch to match the handlers present. receiving: a

@@ -35,56 +35,35 @@ void rpmsg_guard_chain_left(struct rpmsg_guard *g, lua_State *L)
 
 /* ---- guarded calls ---------------------------------------------------- */
 
-/* Only the outermost call sets the deadline: nested calls share it. The
- * deadline is written before depth says a call runs, and the timer armed
- * after: the handler either sees no call, or the call with its deadline. */
-static bool guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what, uint64_t now_ms)
+void rpmsg_guard_forget_trip(struct rpmsg_guard *g)
 {
-	if (!rpmsg_guard_chain_push(g, L))
-		return false;
-	if (g->depth > 0) {
-		g->depth = g->depth + 1;
-		return true;
-	}
-	g->running = what;   /* lives as long as the call: copying it costs every message */
-	if (g->has_timer)
-		g->deadline = (int)((uint32_t)(now_ms ? now_ms : rpmsg_now_ms()) + (uint32_t)g->handler_timeout_ms);
-	g->depth = 1;
-	/* A steady stream of calls costs one timer syscall per timeout, not
-	 * one per call: an armed timer re-arms itself for the newer call. */
-	if (g->has_timer && !g->timer_armed)
-		rpmsg_watchdog_arm(g, g->handler_timeout_ms);
-	return true;
-}
-
-static void guard_leave(struct rpmsg_guard *g)
-{
-	if (g->depth > 1) {
-		g->depth = g->depth - 1;
-		rpmsg_guard_chain_pop(g);
-		return;
-	}
-	g->depth = 0;   /* first: from here the handler leaves us alone */
-	rpmsg_guard_chain_pop(g);
+	/* A Ctrl-C between two handlers is one that came while nothing ran,
+	 * as it would have between two calls: the prompt's. */
+	if (g->tripped == TRIP_INTERRUPT)
+		g->idle_interrupt = 1;
 	g->tripped = TRIP_NONE;
-	g->running = NULL;
+	for (int i = 0; i < g->chain_len; i++)
+		lua_sethook(g->chain[i], NULL, 0, 0);
 }
 
-void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms)
+void rpmsg_guard_mark(const struct rpmsg_runtime *rt, struct rpmsg_guard_mark *m)
+{
+	m->depth = rt->guard->depth;
+	m->chain_len = rt->guard->chain_len;
+}
+
+/* What guard_leave would have done for each call the error unwound, in
+ * the same order: depth first, then the chain (unhooked while a trip is
+ * still marked), then the trip forgotten at the outermost level. */
+void rpmsg_guard_unwind(struct rpmsg_runtime *rt, const struct rpmsg_guard_mark *m)
 {
 	struct rpmsg_guard *g = rt->guard;
-	if (g->depth != 1)
-		return;   /* inside another guarded call: its deadline rules */
-	if (g->has_timer)
-		g->deadline = (int)((uint32_t)now_ms + (uint32_t)g->handler_timeout_ms);
-	if (g->tripped) {   /* the deadline first: the signal handler then finds no overrun */
-		/* A Ctrl-C between two handlers is one that came while nothing
-		 * ran, as it would have between two calls: the prompt's. */
-		if (g->tripped == TRIP_INTERRUPT)
-			g->idle_interrupt = 1;
+	g->depth = m->depth;
+	while (g->chain_len > m->chain_len)
+		rpmsg_guard_chain_pop(g);
+	if (m->depth == 0) {
 		g->tripped = TRIP_NONE;
-		for (int i = 0; i < g->chain_len; i++)
-			lua_sethook(g->chain[i], NULL, 0, 0);
+		g->running = NULL;
 	}
 }
 
@@ -94,7 +73,7 @@ static int refuse_deep_nesting(lua_State *L)
 	return LUA_ERRRUN;
 }
 
-static int message_handler(lua_State *L)
+int rpmsg_message_handler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 	if (!msg) {
@@ -107,20 +86,15 @@ static int message_handler(lua_State *L)
 	return 1;
 }
 
-void rpmsg_push_message_handler(lua_State *L)
-{
-	lua_pushcfunction(L, message_handler);
-}
-
 int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		      const char *what, uint64_t now_ms)
 {
-	if (!guard_enter(rt->guard, L, what, now_ms)) {
+	if (!rpmsg_guard_enter(rt->guard, L, what, now_ms)) {
 		lua_pop(L, nargs + 1);
 		return refuse_deep_nesting(L);
 	}
 	int status = lua_pcall(L, nargs, nresults, msgh);
-	guard_leave(rt->guard);
+	rpmsg_guard_leave(rt->guard);
 	return status;
 }
 
@@ -143,7 +117,7 @@ int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresul
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what)
 {
 	int base = lua_gettop(L) - nargs;
-	lua_pushcfunction(L, message_handler);
+	lua_pushcfunction(L, rpmsg_message_handler);
 	lua_insert(L, base);
 	int status = rpmsg_pcall_at(rt, L, nargs, nresults, base, what);
 	lua_remove(L, base);
@@ -154,9 +128,9 @@ int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char 
 {
 	int nres = 0;
 	int status;
-	if (guard_enter(rt->guard, co, what, 0)) {
+	if (rpmsg_guard_enter(rt->guard, co, what, 0)) {
 		status = lua_resume(co, rt->L, nargs, &nres);
-		guard_leave(rt->guard);
+		rpmsg_guard_leave(rt->guard);
 		stamp_end(rt);
 	} else {
 		lua_pop(co, nargs);

@@ -81,11 +81,66 @@ static inline void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
 		rpmsg_guard_chain_left(g, L);
 }
 
+/* ---- entering and leaving a guarded call, inline: on_message does it for
+ * every message (l_endpoint_batch.c). */
+void rpmsg_watchdog_arm(struct rpmsg_guard *g, int32_t ms);
+
+/* Only the outermost call sets the deadline: nested calls share it. The
+ * deadline is written before depth says a call runs, and the timer armed
+ * after: the handler either sees no call, or the call with its deadline.
+ * now_ms 0: read the clock. false (nothing entered): nested too deeply. */
+static inline bool rpmsg_guard_enter(struct rpmsg_guard *g, lua_State *L, const char *what, uint64_t now_ms)
+{
+	if (!rpmsg_guard_chain_push(g, L))
+		return false;
+	if (g->depth > 0) {
+		g->depth = g->depth + 1;
+		return true;
+	}
+	g->running = what;   /* lives as long as the call: copying it costs every message */
+	if (g->has_timer)
+		g->deadline = (int)((uint32_t)(now_ms ? now_ms : rpmsg_now_ms()) + (uint32_t)g->handler_timeout_ms);
+	g->depth = 1;
+	/* A steady stream of calls costs one timer syscall per timeout, not
+	 * one per call: an armed timer re-arms itself for the newer call. */
+	if (g->has_timer && !g->timer_armed)
+		rpmsg_watchdog_arm(g, g->handler_timeout_ms);
+	return true;
+}
+
+static inline void rpmsg_guard_leave(struct rpmsg_guard *g)
+{
+	if (g->depth > 1) {
+		g->depth = g->depth - 1;
+		rpmsg_guard_chain_pop(g);
+		return;
+	}
+	g->depth = 0;   /* first: from here the handler leaves us alone */
+	rpmsg_guard_chain_pop(g);
+	g->tripped = TRIP_NONE;
+	g->running = NULL;
+}
+
+/* Between two handlers that one guarded call runs one after the other (a
+ * batch of messages): the next gets a deadline of its own from now_ms
+ * (rpmsg_now_ms's clock), and a trip that came after the last one returned
+ * is forgotten, as a new call would. Inside another guarded call (depth
+ * above 1) its deadline rules. */
+void rpmsg_guard_forget_trip(struct rpmsg_guard *g);
+static inline void rpmsg_guard_renew(struct rpmsg_guard *g, uint64_t now_ms)
+{
+	if (g->depth != 1)
+		return;
+	if (g->has_timer)
+		g->deadline = (int)((uint32_t)now_ms + (uint32_t)g->handler_timeout_ms);
+	if (g->tripped)   /* the deadline first: the signal handler then finds no overrun */
+		rpmsg_guard_forget_trip(g);
+}
+
 /* ---- l_watchdog.c */
 /* The error a trip raises in L. */
 int rpmsg_watchdog_raise_trip(lua_State *L, struct rpmsg_guard *g);
-/* Arms the one-shot timer for ms from now. */
-void rpmsg_watchdog_arm(struct rpmsg_guard *g, int32_t ms);
+/* Arms the one-shot timer for ms from now (declared above). */
 /* Creates the timer; false (errno says why) if it cannot. */
 bool rpmsg_watchdog_start_timer(struct rpmsg_guard *g);
 /* Which function is Lua's own xpcall: its handler is defused on a trip. */

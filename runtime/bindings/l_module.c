@@ -188,12 +188,15 @@ static int module_run(lua_State *L)
 	rt->in_run = true;
 	rt->raise_errors = raise_errors;
 	rt->raised_ref = LUA_NOREF;
-	int r = loop_run(rt->loop);
+	bool raised;
+	int r = rpmsg_loop_call(rt, &raised);
 	rt->in_run = false;
 	rt->raise_errors = false;
 	rt->L = outer;
 	loop_timer_stop(rt->loop, &deadline.timer);
 	loop_restore_stop_signals(rt->loop);
+	if (raised)
+		return lua_error(L);   /* no handler's error: it ends the run */
 	if (r == -EBUSY)
 		return luaL_error(L, REENTRY_ERROR);
 	if (rt->raised_ref != LUA_NOREF) {

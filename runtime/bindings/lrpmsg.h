@@ -30,6 +30,8 @@
  * backend, rpmsg.run's state and the counters. Every other concern keeps
  * its state in a userdata of its own, defined by the file that owns it and
  * reached through the pointers at the end. */
+struct batch;
+struct lendpoint;
 struct rpmsg_runtime {
 	lua_State *L;                 /* the thread callbacks run on */
 	struct loop *loop;
@@ -50,6 +52,13 @@ struct rpmsg_runtime {
 	uint64_t handled_ns;              /* when the last guarded call returned (l_endpoint_batch.c, l_guard.c) */
 	struct rpmsg_trace *trace;        /* NULL while nothing traces (l_trace.c) */
 	unsigned gc_wakeups;              /* wake-ups since l_gc.c last looked at the heap */
+	/* The loop's protected call (l_loop_call.c). */
+	bool loop_protected;              /* rt->L runs the loop inside it: on_message needs no pcall */
+	bool handler_failed;              /* its message handler reported a handler's error */
+	struct batch *running_batch;      /* the on_message running now (l_endpoint_batch.c), on the */
+	struct lendpoint *running_le;     /* C stack: after the unwinding only its endpoint is left */
+	struct lendpoint *resume_le;      /* its endpoint after it failed: the wake-up goes on */
+	int resume_left;                  /* with this many messages left to it */
 };
 
 /* The recovery's state, at the runtime's birth: a userdata pushed on L. */
@@ -135,8 +144,8 @@ bool rpmsg_call(struct rpmsg_runtime *rt, int nargs, const char *what);
 /* lua_pcall under the watchdog with a traceback handler; on error the
  * traceback is left on the stack. `what` names the code in the report. */
 int rpmsg_pcall(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, const char *what);
-/* The same with the traceback handler already at stack index msgh (pushed
- * by rpmsg_push_message_handler): a loop calling handlers one after another
+/* The same with the traceback handler already at stack index msgh
+ * (rpmsg_message_handler): a loop calling handlers one after another
  * pushes it once. */
 int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		   const char *what);
@@ -144,12 +153,30 @@ int rpmsg_pcall_at(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresul
  * by the caller anyway): its watchdog deadline counts from then. */
 int rpmsg_pcall_since(struct rpmsg_runtime *rt, lua_State *L, int nargs, int nresults, int msgh,
 		      const char *what, uint64_t now_ms);
-void rpmsg_push_message_handler(lua_State *L);
-/* Inside the outermost guarded call, between two handlers that it runs one
- * after the other (a batch of messages): the next handler gets a deadline
- * of its own from now_ms (rpmsg_now_ms's clock), and a trip that came
- * after the last one returned is forgotten, as a new call would. */
-void rpmsg_guard_renew(struct rpmsg_runtime *rt, uint64_t now_ms);
+/* The traceback handler: any error value to a string with its traceback. */
+int rpmsg_message_handler(lua_State *L);
+/* A call made with lua_call under a protected call further down (the
+ * loop's: l_loop_call.c) is entered into the guard as rpmsg_pcall_since
+ * would (rpmsg_guard_enter in l_guard.h). When its error unwinds it,
+ * rpmsg_guard_unwind back to a mark taken before does what the leaves
+ * would have done. */
+struct rpmsg_guard_mark {
+	int depth, chain_len;
+};
+void rpmsg_guard_mark(const struct rpmsg_runtime *rt, struct rpmsg_guard_mark *m);
+void rpmsg_guard_unwind(struct rpmsg_runtime *rt, const struct rpmsg_guard_mark *m);
+/* The loop's protected call (l_loop_call.c): runs rt's loop inside one
+ * lua_pcall on rt->L, so on_message needs no protected call of its own. A
+ * handler's error is reported where it is raised (from the record
+ * rt->running_batch) and the loop goes on with the rest of that wake-up.
+ * Returns loop_run's result; *raised (the error value left on rt->L) when
+ * an error that was no handler's ended the run. */
+int rpmsg_loop_call(struct rpmsg_runtime *rt, bool *raised);
+/* For a runtime whose loop runs elsewhere (rt->loop_protected false): fn
+ * with ud as its light userdata argument under one protected call, a
+ * handler's error reported as above; an error that was no handler's is
+ * raised again. */
+void rpmsg_protected_dispatch(struct rpmsg_runtime *rt, void (*fn)(void *ud), void *ud);
 /* lua_resume of co under the watchdog; an error is reported and counted
  * like a handler's. Yielded values are dropped. Returns the status. */
 int rpmsg_resume(struct rpmsg_runtime *rt, lua_State *co, int nargs, const char *what);

@@ -19,6 +19,10 @@ int luaopen_rpmsg(lua_State *L);
 /* The watchdog: chunks run through rpmsg_host_pcall and every handler are
  * aborted after ms milliseconds (0: never). */
 void rpmsg_host_set_handler_timeout(lua_State *L, int ms);
+/* Runs the loop (loop_run's result) inside one protected call on L, which
+ * catches its handlers' errors (l_loop_call.c); an error that was no
+ * handler's is logged and ends the run with -EIO. */
+int rpmsg_host_loop_run(lua_State *L, struct loop *loop);
 /* lua_pcall under the watchdog, with a traceback on error. */
 int rpmsg_host_pcall(lua_State *L, int nargs, int nresults, const char *what);
 

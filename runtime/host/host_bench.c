@@ -73,7 +73,7 @@ int observe_bench_command(int argc, char **argv)
 		goto out;
 	}
 	if (lua_toboolean(bench.L, -1)) {
-		int r = loop_run(loop);
+		int r = rpmsg_host_loop_run(bench.L, loop);
 		if (r < 0)
 			fprintf(stderr, "rpmsg-lua: event loop: %s\n", strerror(-r));
 	}

@@ -233,7 +233,7 @@ static int run(const struct options *o, struct loop *loop)
 	}
 	if (notify_start(&script, &e) < 0)
 		rpmsg_log(RPMSG_LOG_ERR, "%s: systemd is not told we are ready", e.msg);
-	int r = loop_run(loop);
+	int r = rpmsg_host_loop_run(script.L, loop);
 	notify_stop();
 	if (r < 0) {
 		fprintf(stderr, "rpmsg-lua: event loop: %s\n", strerror(-r));

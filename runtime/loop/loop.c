@@ -19,8 +19,9 @@
 #define MAX_EVENTS 64
 
 struct loop {
+	struct loop_head head;   /* first: loop_stopping() reads it through a cast */
 	int epfd;
-	bool stop;
+	bool stop;               /* loop_stop() was called */
 	bool running;     /* inside loop_run: refuses a nested one */
 	int strong_ios;   /* active ios that keep loop_run going */
 	struct timer_heap timers;
@@ -28,6 +29,7 @@ struct loop {
 	 * callback can stop an io whose event is still waiting in the batch. */
 	struct epoll_event events[MAX_EVENTS];
 	int nevents, current;
+	bool dispatching;   /* inside dispatch_from: `current` is the event being handled */
 	uint64_t woke_ns;   /* CLOCK_MONOTONIC when epoll_wait last returned */
 	struct loop_io signal_io;
 	sigset_t signals, saved_mask;
@@ -89,16 +91,16 @@ void loop_free(struct loop *loop)
 	free(loop);
 }
 
-void loop_stop(struct loop *loop) { loop->stop = true; }
+void loop_stop(struct loop *loop)
+{
+	loop->stop = true;
+	loop->head.stopping = 1;
+}
 
 int loop_stop_signal_pending(void) { return stop_signal; }
 
 uint64_t loop_woke_ns(const struct loop *loop) { return loop->woke_ns; }
 
-bool loop_stopping(const struct loop *loop)
-{
-	return loop->stop || (stop_signal && loop == stop_owner);
-}
 
 void loop_set_before_wait(struct loop *loop, loop_prepare_fn fn, void *ctx)
 {
@@ -233,6 +235,7 @@ static void on_stop_signal(int signo)
 {
 	int saved_errno = errno;
 	stop_signal = signo;
+	stop_owner->head.stopping = 1;   /* set before any handler is installed */
 	uint64_t one = 1;
 	ssize_t r = write(stop_wake_fd, &one, sizeof one);   /* full counter: already awake */
 	(void)r;
@@ -307,6 +310,7 @@ int loop_restore_stop_signals(struct loop *loop)
 	/* No handler is left that could write to it. */
 	int signo = stop_signal;
 	stop_signal = 0;
+	loop->head.stopping = loop->stop;
 	stop_owner = NULL;
 	stop_wake_fd = -1;
 	drain_wakeup(&loop->wake_io, LOOP_IN);
@@ -358,10 +362,13 @@ static void run_prepare(struct loop *loop)
 /* Each event is checked against its io just before its turn, as ae.c does:
  * an entry cleared by loop_io_stop (the io was stopped, and perhaps freed or
  * restarted on another fd since) is skipped, and the events are masked with
- * what the io wants now, not when epoll_wait returned. */
-static void dispatch_batch(struct loop *loop)
+ * what the io wants now, not when epoll_wait returned. A callback that does
+ * not return (it left by longjmp) leaves `current` at its own event:
+ * loop_resume goes on from the next one. */
+static void dispatch_from(struct loop *loop, int first)
 {
-	for (loop->current = 0; loop->current < loop->nevents && !loop_stopping(loop);
+	loop->dispatching = true;
+	for (loop->current = first; loop->current < loop->nevents && !loop_stopping(loop);
 	     loop->current++) {
 		const struct epoll_event *ev = &loop->events[loop->current];
 		struct loop_io *io = ev->data.ptr;
@@ -372,6 +379,15 @@ static void dispatch_batch(struct loop *loop)
 			io->fn(io, events);
 	}
 	loop->nevents = loop->current = 0;
+	loop->dispatching = false;
+}
+
+/* The rest of a wake-up: its events from `first` on, then the due timers. */
+static void finish_wakeup(struct loop *loop, int first)
+{
+	dispatch_from(loop, first);
+	if (!loop_stopping(loop))
+		run_timers(loop);
 }
 
 static int iterate(struct loop *loop, int timeout_ms)
@@ -381,18 +397,12 @@ static int iterate(struct loop *loop, int timeout_ms)
 		return errno == EINTR ? 0 : -errno;   /* a stop signal shows in loop_stopping */
 	loop->woke_ns = rpmsg_now_ns();
 	loop->nevents = n;
-	dispatch_batch(loop);
-	if (!loop_stopping(loop))
-		run_timers(loop);
+	finish_wakeup(loop, 0);
 	return 0;
 }
 
-int loop_run(struct loop *loop)
+static int run_iterations(struct loop *loop)
 {
-	if (loop->running)
-		return -EBUSY;
-	loop->running = true;
-	loop->stop = false;
 	int r = 0;
 	for (;;) {
 		if (loop_stopping(loop))
@@ -409,4 +419,35 @@ int loop_run(struct loop *loop)
 	}
 	loop->running = false;
 	return r;
+}
+
+int loop_run(struct loop *loop)
+{
+	if (loop->running)
+		return -EBUSY;
+	loop->running = true;
+	loop->stop = false;
+	loop->head.stopping = 0;
+	if (stop_signal && loop == stop_owner)   /* one came before the run: it still stops it */
+		loop->head.stopping = 1;
+	return run_iterations(loop);
+}
+
+int loop_resume(struct loop *loop, bool again)
+{
+	if (!loop->running)
+		return loop_run(loop);
+	/* Left from an io callback: its own event again if asked, then the
+	 * events after it. Left from anywhere else (a timer, prepare): the
+	 * next pass runs what is due. */
+	if (loop->dispatching)
+		finish_wakeup(loop, again ? loop->current : loop->current + 1);
+	return run_iterations(loop);
+}
+
+void loop_abandon(struct loop *loop)
+{
+	loop->running = false;
+	loop->dispatching = false;
+	loop->nevents = loop->current = 0;
 }

@@ -7,6 +7,7 @@
 #ifndef RPMSG_LOOP_H
 #define RPMSG_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -56,12 +57,29 @@ void loop_free(struct loop *loop);
  * once when called from inside a callback of the same loop (it is not
  * re-entrant: a nested run would take over the batch being dispatched). */
 int loop_run(struct loop *loop);
+/* A callback may also leave without returning (longjmp: the bindings run
+ * the loop inside one Lua protected call, and a Lua handler's error unwinds
+ * to it). The run is then still on: loop_resume goes on with the events of
+ * that wake-up from the callback's own (again: it is called once more for
+ * it, if its io is still active) or from the next one, then runs as
+ * loop_run does (it is loop_run when no run is on); loop_abandon ends the
+ * run instead. */
+int loop_resume(struct loop *loop, bool again);
+void loop_abandon(struct loop *loop);
 /* The run ends after the callback that asked: the rest of the batch and the
  * due timers wait for the next loop_run. */
 void loop_stop(struct loop *loop);
+/* The one field of the loop that its callers read on every message, first
+ * in struct loop: loop_stopping() is a load, not a call. */
+struct loop_head {
+	volatile sig_atomic_t stopping;   /* loop_stop(), or a stop signal for this loop */
+};
 /* True after loop_stop() or once a stop signal arrived: long dispatchers
  * check it between items. */
-bool loop_stopping(const struct loop *loop);
+static inline bool loop_stopping(const struct loop *loop)
+{
+	return ((const struct loop_head *)(const void *)loop)->stopping != 0;
+}
 
 /* CLOCK_MONOTONIC (ns) when the loop last woke with events: the callbacks
  * of one wake-up can start from it instead of reading the clock again. */
