@@ -106,7 +106,7 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
  * what the end of a reload does to one (NULL: nothing, it belongs to no
  * generation). Endpoints are what every script makes, and the task kind
  * also makes the registry's table of tasks; the others wait for their first
- * object (rpmsg_setkind): at require they cost the start 60,000
+ * object (rpmsg_setkind, l_kind.c): at require they cost the start 60,000
  * instructions and two pages of heap that most scripts never use. */
 static const struct kind {
 	const char *name;
@@ -138,12 +138,6 @@ static void push_kind(lua_State *L, const char *tname)
 			luaL_getmetatable(L, tname);
 			return;
 		}
-}
-
-void rpmsg_setkind(lua_State *L, const char *tname)
-{
-	push_kind(L, tname);
-	lua_setmetatable(L, -2);
 }
 
 /* registry[RPMSG_KIND_KEY](tname): the kind's metatable, made if need be,
