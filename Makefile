@@ -153,7 +153,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 .PHONY: all run test test-kernel bench install clean asan ctests ctests-plain deps test-deps fuzz fuzz-build valgrind
 
-all: $(B)/rpmsg-lua $(B)/rpmsg.so $(LUA_STAGED)
+all: $(B)/rpmsg-lua $(B)/install/rpmsg-lua $(B)/rpmsg.so $(LUA_STAGED)
 
 # Size: what is off the message path is built with -Os (the stripped binary
 # went from 148 to 140 KiB, rpmsg.so from 136 to 132); the per-message path
@@ -180,7 +180,7 @@ $(B)/host/apidoc.lua: runtime/host/apidoc.lua README.md | $(B)
 	@mkdir -p $(@D)
 	$(LUA) runtime/host/apidoc.lua README.md $@
 # What host_lua.c compiles in: the directories and the module names, and
-# (a comment) the binary's RUNPATH. Written on every run, replaced only when
+# (a comment) the installed binary's RUNPATH. Written on every run, replaced only when
 # it changes (a new PREFIX, a new module), which relinks the binary.
 LUA_REL = $(shell realpath -m --relative-to=$(BINDIR) $(1))
 $(B)/lua_files.h: FORCE | $(B)
@@ -191,7 +191,7 @@ $(B)/lua_files.h: FORCE | $(B)
 		'#define RPMSG_LUA_HOST_REL "$(call LUA_REL,$(PKGDATADIR))"' \
 		'#define RPMSG_LUA_LIB_MODULES $(patsubst %,"%"$(comma),$(LUA_LIB_NAMES))' \
 		'#define RPMSG_LUA_HOST_MODULES $(patsubst %,"%"$(comma),$(LUA_HOST_NAMES))' \
-		'/* RUNPATH $$ORIGIN:$$ORIGIN/$(CMOD_REL) */' >$@.new
+		'/* installed RUNPATH $$ORIGIN/$(CMOD_REL) */' >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 comma := ,
 .PHONY: FORCE
@@ -199,16 +199,22 @@ $(B)/host_lua.o $(B)/asan/host_lua.o: ALL_CFLAGS += -I$(B)
 $(B)/fuzz/obj/host_lua.o: FUZZ_CFLAGS += -I$(B)
 $(B)/host_lua.o $(B)/asan/host_lua.o $(B)/fuzz/obj/host_lua.o: $(B)/lua_files.h
 # One copy of the bindings: the binary links rpmsg.so, the module a stock
-# lua5.4 loads, and finds it beside itself (the build tree) or where
-# `make install` puts it, relative to itself ($ORIGIN: no fixed path, so a
-# tree moved or staged under DESTDIR works, and lintian allows it). The
+# lua5.4 loads, and finds it relative to itself ($ORIGIN: no fixed path, so
+# a tree moved or staged under DESTDIR works, and lintian allows it). The
 # module's name is its soname. It exports luaopen_rpmsg and what the
 # binary's own objects call, listed from their symbols ($(B)/rpmsg.map);
 # -Bsymbolic binds its calls to itself directly, as inside one program.
+# Each binary's RUNPATH holds one folder, its own rpmsg.so's: glibc probes
+# every RUNPATH folder and ten hwcaps subfolders of it (an open and a stat
+# each) for each library not found yet, so a second folder cost every start
+# about twenty failed system calls. $(B)/rpmsg-lua finds rpmsg.so beside
+# itself (the build tree); `make install` installs $(B)/install/rpmsg-lua,
+# the same objects linked for where the install puts rpmsg.so.
 NM ?= nm
 CMOD_REL = $(shell realpath -m --relative-to=$(BINDIR) $(LUA_CMOD))
 MODULE_LDFLAGS = -shared -Wl,-soname,rpmsg.so -Wl,--version-script,$(B)/rpmsg.map -Wl,-Bsymbolic
-HOST_LDFLAGS = -Wl,-rpath,'$$ORIGIN:$$ORIGIN/$(CMOD_REL)'
+HOST_LDFLAGS = -Wl,-rpath,'$$ORIGIN'
+INSTALLED_LDFLAGS = -Wl,-rpath,'$$ORIGIN/$(CMOD_REL)'
 $(B)/rpmsg.map: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
 	$(NM) -u $(addprefix $(B)/,$(HOST_OBJS)) | awk 'NF == 2 { print $$2 }' | sort -u >$@.wanted
 	{ echo '{ global: luaopen_rpmsg;'; \
@@ -219,6 +225,9 @@ $(B)/rpmsg.map: $(addprefix $(B)/,$(MODULE_OBJS) $(HOST_OBJS))
 	cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 $(B)/rpmsg-lua: $(addprefix $(B)/,$(HOST_OBJS)) $(B)/rpmsg.so $(B)/lua_files.h
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(HOST_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LUA_LIBS) -lm -ldl
+$(B)/install/rpmsg-lua: $(addprefix $(B)/,$(HOST_OBJS)) $(B)/rpmsg.so $(B)/lua_files.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(INSTALLED_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LUA_LIBS) -lm -ldl
 $(B)/rpmsg.so: $(addprefix $(B)/,$(MODULE_OBJS)) $(B)/rpmsg.map
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(MODULE_LDFLAGS) -o $@ $(filter %.o,$^)
 
@@ -350,7 +359,7 @@ install: all
 		$(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples/sim
-	install -m 755 $(B)/rpmsg-lua $(DESTDIR)$(BINDIR)/rpmsg-lua
+	install -m 755 $(B)/install/rpmsg-lua $(DESTDIR)$(BINDIR)/rpmsg-lua
 	install -m 644 $(B)/rpmsg.so $(DESTDIR)$(LUA_CMOD)/rpmsg.so
 	install -m 644 $(LUA_LIB_NAMES:%=$(B)/rpmsg/%.lua) $(DESTDIR)$(LUA_LMOD)/rpmsg/
 	install -m 644 $(LUA_HOST_NAMES:%=$(B)/host/%.lua) $(DESTDIR)$(PKGDATADIR)/

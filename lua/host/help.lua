@@ -15,9 +15,14 @@ M.objects = {ep = "rpmsg.endpoint", ctrl = "rpmsg.ctrl", timer = "rpmsg.timer",
   task = "rpmsg.task", r = "rpmsg.remoteproc", watch = "rpmsg.watch", h = "rpmsg.tty_fd",
   t = function() return require("rpmsg.tty").metatable end}
 
+-- The module makes most kinds' metatables with their first object; the
+-- registry's "rpmsg.kind" makes one now, for its methods' names.
 function M.metatable_of(type_name)
   if type(type_name) == "function" then return type_name() end
-  return debug.getregistry()[type_name]
+  local reg = debug.getregistry()
+  local mt = reg[type_name]
+  if mt == nil and reg["rpmsg.kind"] then mt = reg["rpmsg.kind"](type_name) end
+  return mt
 end
 
 -- Whether v is of the kind: its metatable is the kind's, or (an endpoint,

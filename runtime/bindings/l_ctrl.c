@@ -25,7 +25,7 @@ int rpmsg_l_open_ctrl(lua_State *L)
 	const char *path = rpmsg_check_device(L, 1, &index);
 	struct lctrl *c = lua_newuserdatauv(L, sizeof *c, 0);
 	c->ctrl = NULL;
-	luaL_setmetatable(L, RPMSG_CTRL_TYPE);
+	rpmsg_setkind(L, RPMSG_CTRL_TYPE, rpmsg_ctrl_register);
 	struct rpmsg_err e;
 	c->ctrl = rpmsg_ctrl_open(rt->backend, path, index, &e);
 	if (!c->ctrl)

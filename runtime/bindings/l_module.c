@@ -102,23 +102,52 @@ static struct rpmsg_runtime *runtime_new(lua_State *L)
 /* ---- the kinds of object ------------------------------------------------ */
 
 /* Every kind of userdata the module makes, listed once: its type name, how
- * its metatable is made, and what the end of a reload does to one (NULL:
- * nothing, it belongs to no generation). */
+ * its metatable is made, whether at require or with its first object, and
+ * what the end of a reload does to one (NULL: nothing, it belongs to no
+ * generation). Endpoints are what every script makes, and the task kind
+ * also makes the registry's table of tasks; the others wait for their first
+ * object (rpmsg_setkind, l_kind.c): at require they cost the start 60,000
+ * instructions and two pages of heap that most scripts never use. */
 static const struct kind {
 	const char *name;
 	void (*open)(lua_State *L);
 	void (*retire)(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+	bool at_require;
 } kinds[] = {
-	{ RPMSG_CTRL_TYPE, rpmsg_ctrl_register, NULL },
-	{ RPMSG_ENDPOINT_TYPE, rpmsg_endpoint_register, rpmsg_endpoint_retire },
-	{ RPMSG_TIMER_TYPE, rpmsg_timer_register, rpmsg_timer_retire },
-	{ RPMSG_WATCH_TYPE, rpmsg_watch_register, rpmsg_watch_retire },
-	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire },
-	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL },
-	{ RPMSG_TTY_TYPE, rpmsg_tty_register, rpmsg_tty_retire },
-	{ RPMSG_RPROC_EVENTS_TYPE, rpmsg_rproc_events_register, rpmsg_rproc_events_retire },
-	{ NULL, NULL, NULL },
+	{ RPMSG_CTRL_TYPE, rpmsg_ctrl_register, NULL, false },
+	{ RPMSG_ENDPOINT_TYPE, rpmsg_endpoint_register, rpmsg_endpoint_retire, true },
+	{ RPMSG_TIMER_TYPE, rpmsg_timer_register, rpmsg_timer_retire, false },
+	{ RPMSG_WATCH_TYPE, rpmsg_watch_register, rpmsg_watch_retire, false },
+	{ RPMSG_TASK_TYPE, rpmsg_task_register, rpmsg_task_retire, true },
+	{ RPMSG_RPROC_TYPE, rpmsg_remoteproc_register, NULL, false },
+	{ RPMSG_TTY_TYPE, rpmsg_tty_register, rpmsg_tty_retire, false },
+	{ RPMSG_RPROC_EVENTS_TYPE, rpmsg_rproc_events_register, rpmsg_rproc_events_retire, false },
+	{ NULL, NULL, NULL, false },
 };
+
+/* Pushes the kind's metatable, made now if this is its first use; nil if
+ * tname is no kind of ours. */
+static void push_kind(lua_State *L, const char *tname)
+{
+	if (luaL_getmetatable(L, tname) != LUA_TNIL)
+		return;
+	for (const struct kind *k = kinds; k->name; k++)
+		if (strcmp(k->name, tname) == 0) {
+			lua_pop(L, 1);
+			k->open(L);
+			luaL_getmetatable(L, tname);
+			return;
+		}
+}
+
+/* registry[RPMSG_KIND_KEY](tname): the kind's metatable, made if need be,
+ * for code that reads a kind's methods before any object of it exists
+ * (help() in the REPL, lua/host/help.lua). */
+static int kind_metatable(lua_State *L)
+{
+	push_kind(L, luaL_checkstring(L, 1));
+	return 1;
+}
 
 void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how)
 {
@@ -334,7 +363,10 @@ int luaopen_rpmsg(lua_State *L)
 	} else {
 		rt = runtime_new(L);
 		for (const struct kind *k = kinds; k->name; k++)
-			k->open(L);
+			if (k->at_require)
+				k->open(L);
+		lua_pushcfunction(L, kind_metatable);
+		lua_setfield(L, LUA_REGISTRYINDEX, RPMSG_KIND_KEY);
 	}
 	push_functions(L, rt);
 	rpmsg_log_push(L);

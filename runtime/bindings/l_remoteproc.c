@@ -27,10 +27,10 @@ int rpmsg_l_remoteproc(lua_State *L)
 	else
 		return luaL_typeerror(L, 1, "remoteproc name or index");
 	struct rproc *r = lua_newuserdatauv(L, sizeof *r, 0);
+	rpmsg_setkind(L, RPMSG_RPROC_TYPE, rpmsg_remoteproc_register);
 	struct rpmsg_err e;
 	if (rproc_find(name, index, r, &e) < 0)
 		return rpmsg_push_error(L, &e);
-	luaL_setmetatable(L, RPMSG_RPROC_TYPE);
 	return 1;
 }
 

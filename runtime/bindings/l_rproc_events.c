@@ -57,7 +57,7 @@ int rpmsg_l_open_rproc_events(lua_State *L)
 		snprintf(ev->kmsg_error, sizeof ev->kmsg_error, "%s", e.msg);
 		ev->kmsg_fd = -1;
 	}
-	luaL_setmetatable(L, RPMSG_RPROC_EVENTS_TYPE);
+	rpmsg_setkind(L, RPMSG_RPROC_EVENTS_TYPE, rpmsg_rproc_events_register);
 	rpmsg_anchor(L, -1);
 	return 1;
 }

@@ -46,7 +46,7 @@ static int timer_start(lua_State *L, bool periodic)
 	loop_timer_init(&lt->t, timer_fire, lt);
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
-	luaL_setmetatable(L, RPMSG_TIMER_TYPE);
+	rpmsg_setkind(L, RPMSG_TIMER_TYPE, rpmsg_timer_register);
 	struct rpmsg_err e;
 	if (loop_timer_start(rt->loop, &lt->t, (uint64_t)ms, periodic ? (uint64_t)ms : 0, &e) < 0)
 		return rpmsg_raise(L, &e);

@@ -63,7 +63,7 @@ int rpmsg_l_open_tty(lua_State *L)
 	t->rt = rt;
 	t->gen = rpmsg_current_gen(rt);
 	snprintf(t->path, sizeof t->path, "%s", path);
-	luaL_setmetatable(L, RPMSG_TTY_TYPE);
+	rpmsg_setkind(L, RPMSG_TTY_TYPE, rpmsg_tty_register);
 	rpmsg_anchor(L, -1);   /* owned by its generation until closed */
 	return 1;
 }

@@ -86,7 +86,7 @@ int rpmsg_l_watch(lua_State *L)
 	w->own = -1;
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
-	luaL_setmetatable(L, RPMSG_WATCH_TYPE);
+	rpmsg_setkind(L, RPMSG_WATCH_TYPE, rpmsg_watch_register);
 	struct rpmsg_err e;
 	w->own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (w->own < 0) {

@@ -119,6 +119,11 @@ static inline int rpmsg_gen_retiring(const struct rpmsg_runtime *rt, enum rpmsg_
  * whose metatable is tname's (the endpoint's, l_endpoint_fields.c). */
 void *rpmsg_testudata(lua_State *L, int idx, const char *tname);
 void rpmsg_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
+/* luaL_setmetatable(L, tname) for the userdata on top, making the kind's
+ * metatable first (open, its register function) if it is the kind's first
+ * object (l_kind.c). */
+void rpmsg_setkind(lua_State *L, const char *tname, void (*open)(lua_State *L));
+#define RPMSG_KIND_KEY "rpmsg.kind"
 void rpmsg_endpoint_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_timer_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);
 void rpmsg_task_retire(lua_State *L, int idx, struct rpmsg_runtime *rt, enum rpmsg_retire how);

@@ -15,19 +15,21 @@
 #include <lualib.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SETTLE_MS 100
 
-static void set_dir(struct host *h)
+static int set_dir(struct host *h)
 {
 	const char *slash = h->script ? strrchr(h->script, '/') : NULL;
 	if (!slash)
-		snprintf(h->dir, sizeof h->dir, ".");
+		h->dir = strdup(".");
 	else if (slash == h->script)
-		snprintf(h->dir, sizeof h->dir, "/");
+		h->dir = strdup("/");
 	else
-		snprintf(h->dir, sizeof h->dir, "%.*s", (int)(slash - h->script), h->script);
+		h->dir = strndup(h->script, (size_t)(slash - h->script));
+	return h->dir ? 0 : -1;
 }
 
 struct setup {
@@ -80,10 +82,12 @@ int host_init(struct host *h, struct loop *loop, struct rpmsg_backend *backend,
 	h->loop = loop;
 	h->script = script;
 	h->env_ref = h->arg_ref = h->helpers_ref = LUA_NOREF;
-	set_dir(h);
 	loop_timer_init(&h->settle, NULL, h);
-	lua_State *L = h->L = host_newstate();
+	lua_State *L = NULL;
+	if (set_dir(h) == 0)
+		L = h->L = host_newstate();
 	if (!L) {
+		host_close(h);
 		fprintf(stderr, "rpmsg-lua: out of memory (no Lua state)\n");
 		return -1;
 	}
@@ -214,13 +218,13 @@ int host_load(struct host *h)
 		return load_failed(h, first, gen, top, removed, status);
 	int env = lua_gettop(L);
 
+	/* The label on Lua's stack, not a PATH_MAX array on ours. */
+	const char *what = lua_pushfstring(L, "%s (top level)", h->script ? h->script : "REPL");
 	/* No script (rpmsg-lua -i alone): an empty generation for the REPL. */
 	status = h->script ? luaL_loadfilex(L, h->script, "bt") : luaL_loadstring(L, "");
 	if (status == LUA_OK) {
 		lua_pushvalue(L, env);
 		lua_setupvalue(L, -2, 1);   /* the chunk's _ENV */
-		char what[PATH_MAX + 32];
-		snprintf(what, sizeof what, "%s (top level)", h->script ? h->script : "REPL");
 		status = rpmsg_host_pcall(L, 0, 0, what);
 	}
 	if (status != LUA_OK)
@@ -290,6 +294,8 @@ int host_enable_reload(struct host *h, struct rpmsg_err *e)
 
 void host_close(struct host *h)
 {
+	free(h->dir);
+	h->dir = NULL;
 	if (!h->L)
 		return;
 	dirwatch_stop(h->loop, &h->files);

@@ -18,7 +18,8 @@ struct host {
 	struct loop *loop;
 	lua_State *L;
 	const char *script;
-	char dir[PATH_MAX];          /* the script's folder: modules and file watch */
+	char *dir;                   /* the script's folder: modules and file watch (malloc:
+	                                a PATH_MAX array here put 8 KiB on main's stack) */
 	int env_ref;                 /* the running generation's environment */
 	int arg_ref;
 	int helpers_ref;             /* the host's rpmsg.host, out of the script's reach */

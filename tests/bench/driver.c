@@ -227,8 +227,11 @@ static void print_private_kb(void)
 	printf("pss_idle_kb=%ld uss_idle_kb=%ld\n", pss, clean + dirty);
 }
 
-/* The idle RSS of CMD by mapping: one "rss_map kb= name=" line per object
- * (shared library, [heap], [anon], ...), largest first. */
+/* The idle RSS of CMD by mapping: one "rss_map kb= anon_kb= pclean_kb=
+ * pdirty_kb= name=" line per object (shared library, [heap], [anon], ...).
+ * The private parts say what USS is made of: a library's clean pages count
+ * in it only while no other process maps them (liblua, when no other Lua
+ * host runs), so the same binary's USS moves with the machine's other load. */
 static void print_rss_map(void)
 {
 	if (opt.no_proc)
@@ -238,7 +241,7 @@ static void print_rss_map(void)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return;
-	struct { char name[256]; long kb, anon_kb; } objs[64];
+	struct { char name[256]; long kb, anon_kb, pclean_kb, pdirty_kb; } objs[64];
 	int nobj = 0;
 	long kb;
 	while (fgets(line, sizeof line, f)) {
@@ -251,8 +254,16 @@ static void print_rss_map(void)
 				memmove(name, slash + 1, strlen(slash));
 			continue;
 		}
-		int anon = sscanf(line, "Anonymous: %ld", &kb) == 1;
-		if (!anon && sscanf(line, "Rss: %ld", &kb) != 1)
+		int field;
+		if (sscanf(line, "Rss: %ld", &kb) == 1)
+			field = 0;
+		else if (sscanf(line, "Anonymous: %ld", &kb) == 1)
+			field = 1;
+		else if (sscanf(line, "Private_Clean: %ld", &kb) == 1)
+			field = 2;
+		else if (sscanf(line, "Private_Dirty: %ld", &kb) == 1)
+			field = 3;
+		else
 			continue;
 		int i = 0;
 		while (i < nobj && strcmp(objs[i].name, name) != 0)
@@ -261,19 +272,17 @@ static void print_rss_map(void)
 			if (nobj == 64)
 				continue;
 			snprintf(objs[nobj].name, sizeof objs[nobj].name, "%s", name);
-			objs[nobj].kb = objs[nobj].anon_kb = 0;
+			objs[nobj].kb = objs[nobj].anon_kb = objs[nobj].pclean_kb = objs[nobj].pdirty_kb = 0;
 			nobj++;
 		}
-		if (anon)
-			objs[i].anon_kb += kb;
-		else
-			objs[i].kb += kb;
+		long *to[] = { &objs[i].kb, &objs[i].anon_kb, &objs[i].pclean_kb, &objs[i].pdirty_kb };
+		*to[field] += kb;
 	}
 	fclose(f);
 	for (int i = 0; i < nobj; i++)
 		if (objs[i].kb)
-			printf("rss_map kb=%ld anon_kb=%ld name=%s\n", objs[i].kb, objs[i].anon_kb,
-			       objs[i].name);
+			printf("rss_map kb=%ld anon_kb=%ld pclean_kb=%ld pdirty_kb=%ld name=%s\n", objs[i].kb,
+			       objs[i].anon_kb, objs[i].pclean_kb, objs[i].pdirty_kb, objs[i].name);
 }
 
 /* Moves fd above the range the child's fds land in, close-on-exec. */

@@ -149,11 +149,13 @@ describe("sd_notify", function()
   end)
 
   it("stops pinging while the loop is stuck in C, which the handler watchdog cannot interrupt", function()
-    -- a blocking recv of 1.5 s inside a timer callback, with no handler timeout
+    -- a blocking recv of 1.5 s inside a timer callback, with no handler timeout;
+    -- the callback holds b too: a collected peer ends a's recv at once, and
+    -- the idle collector may well get to it within the 300 ms
     local app = helper.script([[
       local rpmsg = require "rpmsg"
       local a, b = rpmsg.pair()
-      rpmsg.after(300, function() a:recv(496, 1500) end)
+      rpmsg.after(300, function() a:recv(496, 1500) return b end)
       rpmsg.every(1000, function() end)
     ]])
     local status, list, err = under_listener(abstract_name(), "WATCHDOG_USEC=200000", app,
