@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 64
+#define MAX_STOP_SIGNALS 8
 
 struct loop {
 	struct loop_head head;   /* first: loop_stopping() reads it through a cast */
@@ -42,7 +43,11 @@ struct loop {
 	 * returns; what they replaced; what they had to unblock. */
 	struct loop_io wake_io;
 	sigset_t stop_signals, unblocked;
-	struct sigaction saved_action[NSIG];
+	/* What each stop signal replaced, in the order they were set: a few
+	 * slots, not one per signal number (NSIG of them were 10 KiB of a
+	 * 12 KiB loop, pages touched at every start). */
+	struct { int signo; struct sigaction action; } saved[MAX_STOP_SIGNALS];
+	int nsaved;
 };
 
 /* A signal handler cannot be told which loop it serves: one loop per process
@@ -272,6 +277,9 @@ int loop_stop_on_signal(struct loop *loop, int signo, struct rpmsg_err *e)
 		return rpmsg_fail(e, EBUSY, "another event loop already stops on signal %d", signo);
 	if (sigismember(&loop->stop_signals, signo))
 		return 0;
+	if (loop->nsaved == MAX_STOP_SIGNALS)
+		return rpmsg_fail(e, ENOSPC, "no room for stop signal %d: %d stop signals at most",
+				  signo, MAX_STOP_SIGNALS);
 	if (loop->wake_io.fd < 0 && open_wakeup(loop, e) < 0)
 		return -e->code;
 	stop_owner = loop;
@@ -281,8 +289,9 @@ int loop_stop_on_signal(struct loop *loop, int signo, struct rpmsg_err *e)
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;   /* a handler's blocking read goes on; epoll_wait returns anyway */
-	if (sigaction(signo, &sa, &loop->saved_action[signo]) < 0)
+	if (sigaction(signo, &sa, &loop->saved[loop->nsaved].action) < 0)
 		return rpmsg_fail_errno(e, errno, "sigaction for signal %d", signo);
+	loop->saved[loop->nsaved++].signo = signo;
 	sigaddset(&loop->stop_signals, signo);
 	/* Blocked (inherited, or by loop_signal), it would wait instead of stopping us. */
 	sigset_t mask, one;
@@ -298,9 +307,9 @@ int loop_stop_on_signal(struct loop *loop, int signo, struct rpmsg_err *e)
 
 int loop_restore_stop_signals(struct loop *loop)
 {
-	for (int signo = 1; signo < NSIG; signo++)
-		if (sigismember(&loop->stop_signals, signo))
-			sigaction(signo, &loop->saved_action[signo], NULL);
+	for (int i = loop->nsaved - 1; i >= 0; i--)
+		sigaction(loop->saved[i].signo, &loop->saved[i].action, NULL);
+	loop->nsaved = 0;
 	if (!sigisemptyset(&loop->unblocked))
 		sigprocmask(SIG_BLOCK, &loop->unblocked, NULL);
 	sigemptyset(&loop->stop_signals);
