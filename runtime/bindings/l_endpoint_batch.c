@@ -47,6 +47,7 @@ ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n)
 		return 0;
 	}
 	rt->running_batch = b;   /* from here an error is the message's in b->buf */
+	rt->handler_failed = false;   /* no note of an earlier batch's (l_loop_call.c) */
 	rt->running_le = le;
 	ssize_t got = 0;
 	for (;;) {

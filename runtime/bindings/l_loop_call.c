@@ -11,40 +11,47 @@
 
 #include <errno.h>
 
-/* At the error site: the traceback, and a running handler's failure
- * reported from its record (counted once: the record is taken). */
+/* At the error site: the traceback, and a note of the running handler's
+ * batch (its messages left, its start), which is gone after the unwinding.
+ * No report here: this function is the current message handler for every
+ * error raised below the loop's lua_pcall, also for one that never reaches
+ * it (load() catches its reader's error under the message handler in force,
+ * lua_load keeping L->errfunc), so a handler that caught it and went on
+ * would be reported and counted as failed. The report is made once the
+ * lua_pcall returned with the error (handler_error_reported). */
 static int loop_message_handler(lua_State *L)
 {
 	struct rpmsg_runtime *rt = lua_touserdata(L, lua_upvalueindex(1));
-	rpmsg_message_handler(L);
 	struct batch *b = rt->running_batch;
-	if (b) {
-		rt->running_batch = NULL;
-		rt->handler_failed = true;   /* first: a report that fails still resumes */
-		rpmsg_endpoint_handler_failed(b->le, b->started_ns, b->left, lua_tostring(L, -1));
+	if (b) {   /* first: a message handler that fails still leaves its note */
+		rt->handler_failed = true;
+		rt->failed_left = b->left;
+		rt->failed_started_ns = b->started_ns;
 	}
+	rpmsg_message_handler(L);
 	return 1;
 }
 
-/* After lua_pcall failed: true if it was a handler's error, reported now
- * if the message handler never ran (a memory error, an error in the
- * message handler). The batch was on the C stack that was unwound: only its
- * endpoint, alive while nothing is allocated, is known; its next messages
- * wait for the next wake-up. The guard is set back either way; the error
- * value stays on top. */
+/* After lua_pcall failed: true if it was a handler's error, reported now.
+ * The batch was on the C stack that was unwound: its endpoint, alive while
+ * nothing is allocated, and the message handler's note of it are left (no
+ * note if the message handler never ran: a memory error). The note may be
+ * from an error caught earlier in the same handler's batch (a larger
+ * `left`: at most a batch more is read in this wake-up). Its next messages
+ * are dispatched when the loop resumes. The guard is set back either way;
+ * the error value stays on top. */
 static bool handler_error_reported(struct rpmsg_runtime *rt, lua_State *L, const struct rpmsg_guard_mark *m)
 {
 	rpmsg_guard_unwind(rt, m);
-	if (rt->running_batch) {
-		rt->running_batch = NULL;
-		const char *msg = lua_tostring(L, -1);
-		rpmsg_endpoint_handler_failed(rt->running_le, rt->handled_ns, 0,
-					      msg ? msg : "(error object is not a string)");
-		return true;
-	}
-	bool failed = rt->handler_failed;
+	bool noted = rt->handler_failed;
 	rt->handler_failed = false;
-	return failed;
+	if (!rt->running_batch)
+		return false;
+	rt->running_batch = NULL;
+	const char *msg = lua_tostring(L, -1);
+	rpmsg_endpoint_handler_failed(rt->running_le, noted ? rt->failed_started_ns : rt->handled_ns,
+				      noted ? rt->failed_left : 0, msg ? msg : "(error object is not a string)");
+	return true;
 }
 
 struct loop_call {

@@ -54,7 +54,9 @@ struct rpmsg_runtime {
 	unsigned gc_wakeups;              /* wake-ups since l_gc.c last looked at the heap */
 	/* The loop's protected call (l_loop_call.c). */
 	bool loop_protected;              /* rt->L runs the loop inside it: on_message needs no pcall */
-	bool handler_failed;              /* its message handler reported a handler's error */
+	bool handler_failed;              /* its message handler noted the running handler's batch: */
+	int failed_left;                  /* its messages left then, */
+	uint64_t failed_started_ns;       /* and its handler's start */
 	struct batch *running_batch;      /* the on_message running now (l_endpoint_batch.c), on the */
 	struct lendpoint *running_le;     /* C stack: after the unwinding only its endpoint is left */
 	struct lendpoint *resume_le;      /* its endpoint after it failed: the wake-up goes on */
