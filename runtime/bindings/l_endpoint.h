@@ -206,9 +206,9 @@ struct batch {
  * Returns 0, or what rpmsg_ep_recv returned (b->e says why). */
 ssize_t rpmsg_endpoint_deliver(lua_State *L, int idx, struct batch *b, size_t n);
 /* The handler of le that started at started_ns failed with trace: its
- * time, its count, its report (at the error site, or after the unwinding
- * before anything was allocated); the wake-up goes on with `left` more of
- * its messages. */
+ * time, its count, its report (after the unwinding, before anything was
+ * allocated, or where nesting refused the call); the wake-up goes on with
+ * `left` more of its messages. */
 void rpmsg_endpoint_handler_failed(struct lendpoint *le, uint64_t started_ns, int left, const char *trace);
 
 /* ---- l_endpoint_loop.c */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The loop inside one protected call. on_message runs with lua_call, so a
  * wake-up pays no lua_pcall of its own: a handler's error unwinds to the one
- * lua_pcall here, whose message handler reports it at the error site, where
- * the endpoint and its message are still alive; then the guard is set back
- * and the loop goes on with the rest of the wake-up (loop_resume), the
- * failed handler's endpoint first, with the messages its batch has left. */
+ * lua_pcall here. Its message handler, at the error site, makes the
+ * traceback and notes the running batch; once lua_pcall has returned the
+ * failure is reported from that note, the guard is set back, and the loop
+ * goes on with the rest of the wake-up (loop_resume), the failed handler's
+ * endpoint first, with the messages its batch has left. */
 #include "l_endpoint.h"
 #include "log.h"
 #include "lrpmsg_host.h"

@@ -174,8 +174,9 @@ void rpmsg_guard_mark(const struct rpmsg_runtime *rt, struct rpmsg_guard_mark *m
 void rpmsg_guard_unwind(struct rpmsg_runtime *rt, const struct rpmsg_guard_mark *m);
 /* The loop's protected call (l_loop_call.c): runs rt's loop inside one
  * lua_pcall on rt->L, so on_message needs no protected call of its own. A
- * handler's error is reported where it is raised (from the record
- * rt->running_batch) and the loop goes on with the rest of that wake-up.
+ * handler's error is noted where it is raised (from the record
+ * rt->running_batch), reported once lua_pcall has returned, and the loop
+ * goes on with the rest of that wake-up.
  * Returns loop_run's result; *raised (the error value left on rt->L) when
  * an error that was no handler's ended the run. */
 int rpmsg_loop_call(struct rpmsg_runtime *rt, bool *raised);
