@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/bench/echo_lua_floor.c: the Lua 5.4 floor for the echo benchmark.
  *
- *   bench-echo-lua-floor
+ *   bench-echo-lua-floor [--checked]
  *
  * About the fewest instructions per message a host built on a stock Lua
  * 5.4 (the system's shared liblua5.4) can spend on tests/bench/echo.lua's
@@ -18,15 +18,19 @@
  * Why: rpmsg-lua's instructions per message are Lua 5.4's own price (the
  * VM call, the method lookup, the message string, the collector) plus
  * those of its features. This program has the price and none of the
- * features (no watchdog, statistics, timers, reload, send queue, protected
- * call per message, nor a check that send's self is an endpoint and not
- * another userdata), so the difference between the two is what the
- * features cost. To compare hosts, not allocators, the Lua state uses the
+ * features (no watchdog, statistics, timers, reload, send queue, error
+ * reports), so the difference between the two is what the features cost.
+ * Plain, send takes any userdata as an endpoint (`ep.send(io.stdout, m)`
+ * would read a FILE* as one): the least anything can spend, but not sound.
+ * --checked adds the cheapest sound check that shape allows, the
+ * metatable's address compared with the one kept at start (what
+ * luaL_checkudata does without its lookup by name in the registry). To compare hosts, not allocators, the Lua state uses the
  * host's own allocator (runtime/host/lua_pool.c, compiled in) and the
  * host's collector mode (generational).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +53,21 @@ struct ep {
 	int fd;
 };
 
+static int checked;
+static const void *ep_kind;   /* the endpoints' metatable, for --checked */
+
 static const char HANDLER[] = "return function(msg, ep) ep:send(msg) end";
 
 /* ep:send(msg): sends msg, returns true; raises an error if it cannot. */
 static int ep_send(lua_State *L)
 {
 	struct ep *e = lua_touserdata(L, 1);
+	if (e && checked) {
+		bool ours = lua_getmetatable(L, 1) && lua_topointer(L, -1) == ep_kind;
+		lua_settop(L, 2);
+		if (!ours)
+			e = NULL;
+	}
 	if (!e)
 		return luaL_typeerror(L, 1, "endpoint");
 	size_t len;
@@ -134,8 +147,9 @@ static int panic(lua_State *L)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	checked = argc > 1 && strcmp(argv[1], "--checked") == 0;
 	struct lua_pool *pool = lua_pool_new();
 	lua_State *L = pool ? lua_newstate(lua_pool_alloc, pool) : NULL;
 	if (!L) {
@@ -146,6 +160,7 @@ int main(void)
 	luaL_openlibs(L);
 	lua_gc(L, LUA_GCGEN, 0, 0);
 	luaL_newmetatable(L, "bench.ep");
+	ep_kind = lua_topointer(L, -1);
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, ep_send);
 	lua_setfield(L, -2, "send");
