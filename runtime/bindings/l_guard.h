@@ -83,6 +83,7 @@ static inline void rpmsg_guard_chain_pop(struct rpmsg_guard *g)
 
 /* ---- entering and leaving a guarded call, inline: on_message does it for
  * every message (l_endpoint_batch.c). */
+/* Arms the watchdog's one-shot timer for ms from now (l_watchdog.c). */
 void rpmsg_watchdog_arm(struct rpmsg_guard *g, int32_t ms);
 
 /* Only the outermost call sets the deadline: nested calls share it. The
@@ -140,7 +141,6 @@ static inline void rpmsg_guard_renew(struct rpmsg_guard *g, uint64_t now_ms)
 /* ---- l_watchdog.c */
 /* The error a trip raises in L. */
 int rpmsg_watchdog_raise_trip(lua_State *L, struct rpmsg_guard *g);
-/* Arms the one-shot timer for ms from now (declared above). */
 /* Creates the timer; false (errno says why) if it cannot. */
 bool rpmsg_watchdog_start_timer(struct rpmsg_guard *g);
 /* Which function is Lua's own xpcall: its handler is defused on a trip. */

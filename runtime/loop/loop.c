@@ -106,7 +106,6 @@ int loop_stop_signal_pending(void) { return stop_signal; }
 
 uint64_t loop_woke_ns(const struct loop *loop) { return loop->woke_ns; }
 
-
 void loop_set_before_wait(struct loop *loop, loop_prepare_fn fn, void *ctx)
 {
 	loop->before_wait = fn;
